@@ -1,0 +1,101 @@
+"""Command-line interface: thin typer commands over the tmeprog modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tmeprog.errors import TmeprogError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="TME-based prognostic and therapy-response models for breast cancer.")
+cohorts_app = typer.Typer(no_args_is_help=True, help="List, inspect and fetch cohorts.")
+app.add_typer(cohorts_app, name="cohorts")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(exc: Exception) -> None:
+    """Print one clear error line and exit with status 2."""
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def emit_json(obj) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+@cohorts_app.command("list")
+def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List every registered cohort (bundled offline ones and downloadable ones)."""
+    from tmeprog.cohorts.registry import cohort_names, describe
+
+    try:
+        recs = [describe(n) for n in cohort_names()]
+    except TmeprogError as exc:
+        fail(exc)
+    if as_json:
+        emit_json(recs)
+        return
+    t = Table(title="tmeprog cohorts")
+    for col in ("name", "samples", "genes", "endpoints", "offline", "cached", "source"):
+        t.add_column(col)
+    for r in recs:
+        t.add_row(r["name"], str(r["n_samples"] or "-"), str(r["n_genes"] or "-"),
+                  ",".join(r["endpoints"]) or "-", "yes" if r["offline"] else "no",
+                  "yes" if r["cached"] else "no", r["source"] or r["description"])
+    out.print(t)
+
+
+@cohorts_app.command("show")
+def cohorts_show(
+    name: str = typer.Argument(..., help="Cohort name or file path."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
+    from tmeprog.cohorts import load_cohort
+
+    try:
+        info = load_cohort(name).summary()
+    except TmeprogError as exc:
+        fail(exc)
+    if as_json:
+        emit_json(info)
+        return
+    out.print(f"[bold]{info['name']}[/]: {info['n_samples']} samples, {info['n_genes']} genes")
+    for key in ("source", "platform", "scale", "citation", "licence", "description"):
+        out.print(f"  {key}: {info[key]}", highlight=False)
+    out.print(f"  clinical: {', '.join(info['clinical']) or '-'}")
+    for ep, d in info["endpoints"].items():
+        extra = (f"{d['n']} patients, {d['events']} events, median follow-up "
+                 f"{d['median_follow_up_months']:.1f} months" if d["kind"] == "survival"
+                 else f"{d['n']} patients, {d['positives']} positive")
+        out.print(f"  endpoint {ep}: {d['definition']} ({extra})", highlight=False)
+    for line in info["report"]:
+        out.print(f"  [dim]{line}[/]", highlight=False)
+
+
+@cohorts_app.command("fetch")
+def cohorts_fetch(name: str = typer.Argument(..., help="Downloadable cohort name.")) -> None:
+    """Download a public cohort into the cache folder (TMEPROG_DATA_DIR, default ./data)."""
+    from tmeprog.cohorts.registry import get_entry
+
+    try:
+        entry = get_entry(name)
+        if entry.fetch is None:
+            out.print(f"{entry.name} is bundled offline; nothing to fetch.")
+            return
+        entry.fetch()
+    except TmeprogError as exc:
+        fail(exc)
+    out.print(f"{entry.name}: cached.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

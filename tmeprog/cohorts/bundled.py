@@ -1,0 +1,225 @@
+"""Offline breast cohorts shipped by the SurvSet package, mapped to tmeprog's vocabulary.
+
+SurvSet stores each data set as one table: ``pid``, ``event``, ``time``, then ``fac_*`` (factors)
+and ``num_*`` (numeric) columns; expression columns are ``num_HS_<SYMBOL>``. The mapping of each
+source column to the vocabulary, and what each endpoint is, is written out below per cohort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tmeprog.cohorts.genes import harmonise_genes
+from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
+from tmeprog.cohorts.vocabulary import receptor_subtype
+
+DAYS_PER_MONTH = 365.25 / 12
+EXPR_PREFIX = "num_HS_"
+
+
+@dataclass(frozen=True)
+class BundledSpec:
+    """How to turn one SurvSet table into a cohort."""
+
+    survset_name: str
+    endpoint: str
+    definition: str
+    time_divisor: float
+    clinical: Callable[[pd.DataFrame], pd.DataFrame]
+    meta: CohortMeta
+
+
+def _num(s: pd.Series) -> pd.Series:
+    # Source spellings of missing ("missing", "na", "x") are not numbers: coerce to NaN.
+    return pd.to_numeric(s.astype(str), errors="coerce")
+
+
+def _clin_gse1992(d: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "age": _num(d["num_age"]),
+        "er": _num(d["fac_er_positive"]),
+        "grade": _num(d["fac_grade"]),
+        # Size codes of the source: 1 <=2 cm, 2 >2-5 cm, 3 >5 cm, 4 chest wall/skin: T1-T4.
+        "t_stage": _num(d["fac_size"]),
+        "node_status": _num(d["fac_node_status"]),
+    })
+
+
+def _clin_gse4335(d: pd.DataFrame) -> pd.DataFrame:
+    n = _num(d["fac_node_status"])  # N category 0/1/2
+    return pd.DataFrame({
+        "age": _num(d["num_age"]),
+        "er": _num(d["fac_er_status"]),
+        "grade": _num(d["fac_grade"]),
+        "t_stage": _num(d["fac_tumor_size"]),
+        "node_status": (n > 0).astype("Int64").where(n.notna()),
+    })
+
+
+def _clin_gse3143(d: pd.DataFrame) -> pd.DataFrame:
+    lev = _num(d["fac_erlev"])  # ER level 0-3; 0 is negative
+    return pd.DataFrame({"er": (lev > 0).astype(float).where(lev.notna())})
+
+
+def _clin_gbsg2(d: pd.DataFrame) -> pd.DataFrame:
+    grade = d["fac_tgrade"].map({"I": 1, "II": 2, "III": 3})
+    er = (_num(d["num_estrec"]) >= 10).astype(float)
+    pr = (_num(d["num_progrec"]) >= 10).astype(float)
+    nodes = _num(d["num_pnodes"])
+    return pd.DataFrame({
+        "age": _num(d["num_age"]),
+        "er": er,
+        "pr": pr,
+        "hr": ((er == 1) | (pr == 1)).astype(float),
+        "grade": grade,
+        "tumor_size_mm": _num(d["num_tsize"]),
+        "node_status": (nodes > 0).astype(float),
+        "n_nodes": nodes,
+        "menopause": d["fac_menostat"].str.lower(),
+        "hormone_therapy": d["fac_horTh"].map({"yes": 1, "no": 0}),
+    })
+
+
+def _clin_rott2(d: pd.DataFrame) -> pd.DataFrame:
+    er = (_num(d["num_estrogen"]) >= 10).astype(float)
+    pr = (_num(d["num_progesterone"]) >= 10).astype(float)
+    nodes = _num(d["num_nodes"])
+    return pd.DataFrame({
+        "age": _num(d["num_age"]),
+        "er": er,
+        "pr": pr,
+        "hr": ((er == 1) | (pr == 1)).astype(float),
+        "grade": _num(d["fac_grade"]),
+        "t_stage": d["fac_tsize"].map({"<=20mm": 1, ">20-50mmm": 2, ">50mm": 3}),
+        "node_status": (nodes > 0).astype(float),
+        "n_nodes": nodes,
+        "menopause": d["fac_meno"].str.lower(),
+        "hormone_therapy": d["fac_hormon"].map({"yes": 1, "no": 0}),
+        "chemotherapy": d["fac_chemo"].map({"yes": 1, "no": 0}),
+    })
+
+
+BUNDLED: dict[str, BundledSpec] = {
+    "gse1992": BundledSpec(
+        "gse1992", "rfs",
+        "relapse-free survival: relapse at any site or death of disease (source column "
+        "RFS_event), time RFS_months; months as published",
+        1.0, _clin_gse1992,
+        CohortMeta(
+            source="SurvSet 'gse1992' (survJamda.data; GEO GSE1992, UNC)",
+            platform="Agilent two-colour oligonucleotide arrays (UNC), log2 ratio vs reference",
+            scale="log2_ratio",
+            citation="Hu Z et al. BMC Genomics 2006;7:96. doi:10.1186/1471-2164-7-96 "
+                     "(PMID 16643655)",
+            licence="GPL (>= 2) (survJamda.data); GEO public",
+            description="UNC breast tumours, mixed subtypes; 124 patients with RFS",
+        ),
+    ),
+    "gse4335": BundledSpec(
+        "gse4335", "os",
+        "overall survival as coded by survJamda.data's status column (0 alive, 1 event; the "
+        "source legend lists A/AWD/DOD/DOC), time Overall_survival (months) as published",
+        1.0, _clin_gse4335,
+        CohortMeta(
+            source="SurvSet 'gse4335' (survJamda.data; GEO GSE4335, Stanford/Norway)",
+            platform="Stanford cDNA two-colour arrays, log2 ratio vs reference",
+            scale="log2_ratio",
+            citation="Sorlie T et al. PNAS 2003;100:8418-8423. doi:10.1073/pnas.0932692100 "
+                     "(PMID 12829800)",
+            licence="GPL (>= 2) (survJamda.data); GEO public",
+            description="Norway/Stanford locally advanced breast tumours; 115 patients with OS",
+        ),
+    ),
+    "gse3143": BundledSpec(
+        "gse3143", "os",
+        "overall survival: death (Status 1=dead), time SurvivalTime (months) as published",
+        1.0, _clin_gse3143,
+        CohortMeta(
+            source="SurvSet 'gse3143' (survJamda.data; GEO GSE3143, Duke)",
+            platform="Affymetrix HG-U95Av2, log2 intensity",
+            scale="log2",
+            citation="Bild AH et al. Nature 2006;439:353-357. doi:10.1038/nature04296 "
+                     "(PMID 16273092)",
+            licence="GPL (>= 2) (survJamda.data); GEO public",
+            description="Duke breast tumours; 158 patients with OS; ER level 0-3 (0 negative)",
+        ),
+    ),
+    "gbsg2": BundledSpec(
+        "GBSG2", "rfs",
+        "recurrence-free survival: recurrence or death (cens=1); time in days in the source, "
+        "divided by 30.4375 to months",
+        DAYS_PER_MONTH, _clin_gbsg2,
+        CohortMeta(
+            source="SurvSet 'GBSG2' (TH.data / pec::GBSG2, German Breast Cancer Study Group 2)",
+            platform="none (clinical only)",
+            scale="none",
+            citation="Schumacher M et al. J Clin Oncol 1994;12:2086-2093. "
+                     "doi:10.1200/JCO.1994.12.10.2086 (PMID 7931478)",
+            licence="GPL-2 (TH.data)",
+            description="node-positive breast cancer trial, 686 patients; ER/PR positive at "
+                        ">= 10 fmol/mg",
+        ),
+    ),
+    "rott2": BundledSpec(
+        "rott2", "os",
+        "overall survival: death (osi 'deceased'), time os in months as published",
+        1.0, _clin_rott2,
+        CohortMeta(
+            source="SurvSet 'rott2' (AF::rott2, Rotterdam tumour bank)",
+            platform="none (clinical only)",
+            scale="none",
+            citation="Royston P, Altman DG. BMC Med Res Methodol 2013;13:33. "
+                     "doi:10.1186/1471-2288-13-33; Royston P, Lambert PC, Stata Press 2011",
+            licence="GPL (>= 2) (AF)",
+            description="Rotterdam primary breast cancer, 2,982 patients; ER/PR positive at "
+                        ">= 10 fmol/l",
+        ),
+    ),
+}
+
+
+def load_survset_table(survset_name: str) -> pd.DataFrame:
+    """The raw SurvSet table of one data set."""
+    from SurvSet.data import SurvLoader
+
+    return SurvLoader().load_dataset(ds_name=survset_name)["df"]
+
+
+def load_bundled(name: str) -> Cohort:
+    """Load one bundled cohort by its tmeprog name (``gse1992``, ``gbsg2`` ...)."""
+    spec = BUNDLED[name]
+    raw = load_survset_table(spec.survset_name)
+    raw["pid"] = raw["pid"].astype(str)
+    raw = raw.set_index("pid")
+    raw.index.name = "sample_id"
+    report: list[str] = [f"read SurvSet table {spec.survset_name!r}: {len(raw)} rows"]
+
+    clinical = coerce_clinical(spec.clinical(raw))
+    if {"hr", "her2"} <= set(clinical.columns):
+        clinical["subtype"] = receptor_subtype(clinical["hr"], clinical["her2"])
+    e = spec.endpoint
+    endpoints = pd.DataFrame({
+        f"{e}_time": raw["time"].astype(float) / spec.time_divisor,
+        f"{e}_event": raw["event"].astype(float),
+    }, index=raw.index)
+
+    expression = None
+    expr_cols = [c for c in raw.columns if c.startswith(EXPR_PREFIX)]
+    if expr_cols:
+        expr = raw[expr_cols].astype(float)
+        expr.columns = [c[len(EXPR_PREFIX):] for c in expr_cols]
+        expression, gene_report = harmonise_genes(expr)
+        report.extend(gene_report.lines())
+    return Cohort(
+        name=name,
+        expression=expression,
+        clinical=clinical,
+        endpoints=endpoints,
+        endpoint_info={e: EndpointInfo(e, "survival", spec.definition)},
+        meta=spec.meta,
+        report=report,
+    )

@@ -1,34 +1,14 @@
-"""Command-line interface: thin typer commands over the tmeprog modules."""
+"""``tmeprog cohorts``: list, show and fetch cohorts."""
 
 from __future__ import annotations
 
-import json
-import sys
-
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from tmeprog.cli.common import emit_json, fail, out
 from tmeprog.errors import TmeprogError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="TME-based prognostic and therapy-response models for breast cancer.")
 cohorts_app = typer.Typer(no_args_is_help=True, help="List, inspect and fetch cohorts.")
-app.add_typer(cohorts_app, name="cohorts")
-
-out = Console()
-err = Console(stderr=True)
-
-
-def fail(exc: Exception) -> None:
-    """Print one clear error line and exit with status 2."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(code=2)
-
-
-def emit_json(obj) -> None:
-    """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
 @cohorts_app.command("list")
@@ -95,7 +75,3 @@ def cohorts_fetch(name: str = typer.Argument(..., help="Downloadable cohort name
     except TmeprogError as exc:
         fail(exc)
     out.print(f"{entry.name}: cached.")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

@@ -1,0 +1,14 @@
+"""Command-line interface: thin typer commands over the tmeprog modules.
+
+Each command group lives in its own module and is registered here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from tmeprog.cli.cohorts import cohorts_app
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="TME-based prognostic and therapy-response models for breast cancer.")
+app.add_typer(cohorts_app, name="cohorts")

@@ -1,0 +1,1 @@
+"""Training pipelines: TOML configs in, validated models and tracked MLflow runs out."""

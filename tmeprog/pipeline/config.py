@@ -1,0 +1,178 @@
+"""Pipeline configuration: a TOML file read into typed, validated settings.
+
+A config names the task, the cohorts, the features, the model families, the validation and
+how the champion is chosen. Every key has a default, so a config states only what differs;
+unknown keys are an error (a typo must not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tmeprog.errors import InputError
+
+TASKS = ("prognosis", "response")
+MODEL_FAMILIES = {
+    "prognosis": ("coxnet", "rsf", "xgb_cox", "xgb_aft"),
+    "response": ("logistic", "xgb_classifier"),
+}
+FEATURE_SETS = ("clinical", "tme", "clinical+tme")
+METHODS = ("ssgsea", "singscore", "zscore")
+
+
+@dataclass
+class TaskConfig:
+    """What is predicted and where it is tracked."""
+
+    kind: str = "prognosis"
+    experiment: str = ""
+    registered_model: str = ""
+    seed: int = 20261125
+
+    def __post_init__(self) -> None:
+        if not self.experiment:
+            self.experiment = f"tmeprog-{self.kind}"
+        if not self.registered_model:
+            self.registered_model = f"tmeprog-{self.kind}"
+
+
+@dataclass
+class DataConfig:
+    """Cohorts and endpoint."""
+
+    cohorts: list[str] = field(default_factory=lambda: ["gse1992", "gse4335", "gse3143"])
+    endpoint: str = "auto"
+
+
+@dataclass
+class FeatureConfig:
+    """TME feature extraction."""
+
+    method: str = "ssgsea"
+    coverage_threshold: float = 0.5
+    signatures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ModelConfig:
+    """Model families and feature sets compared side by side."""
+
+    families: list[str] = field(default_factory=list)
+    feature_sets: list[str] = field(default_factory=lambda: list(FEATURE_SETS))
+
+
+@dataclass
+class ValidationConfig:
+    """Validation schemes and metrics."""
+
+    cv_folds: int = 5
+    cv_repeats: int = 2
+    loco: bool = True
+    per_cohort_standardise: bool = False
+    bootstrap: int = 200
+    horizons_months: list[float] = field(default_factory=lambda: [36.0, 60.0])
+    n_jobs: int = 2
+
+
+@dataclass
+class SelectionConfig:
+    """How the champion model is chosen."""
+
+    metric: str = "harrell_c"
+    validation: str = "loco"
+
+
+@dataclass
+class PipelineConfig:
+    """A whole training pipeline."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    models: ModelConfig = field(default_factory=ModelConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
+    source: str = "<defaults>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (for logging)."""
+        return asdict(self)
+
+
+SECTIONS = {"task": TaskConfig, "data": DataConfig, "features": FeatureConfig,
+            "models": ModelConfig, "validation": ValidationConfig,
+            "selection": SelectionConfig}
+
+
+def _section(cls, raw: dict, where: str):
+    allowed = {f.name for f in fields(cls)}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise InputError(f"{where}: unknown keys {unknown}; allowed: {sorted(allowed)}")
+    return cls(**raw)
+
+
+def parse_config(raw: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
+    """Validate a nested dict (as read from TOML) into a :class:`PipelineConfig`."""
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise InputError(f"{source}: unknown sections {unknown}; allowed: {sorted(SECTIONS)}")
+    parts = {}
+    for name, cls in SECTIONS.items():
+        sec = raw.get(name, {})
+        if not isinstance(sec, dict):
+            raise InputError(f"{source}: [{name}] must be a table")
+        try:
+            parts[name] = _section(cls, sec, f"{source} [{name}]")
+        except TypeError as exc:  # wrong value types reach dataclass init
+            raise InputError(f"{source} [{name}]: {exc}") from exc
+    cfg = PipelineConfig(**parts, source=source)
+    _check(cfg)
+    return cfg
+
+
+def _check(cfg: PipelineConfig) -> None:
+    src = cfg.source
+    kind = cfg.task.kind
+    if kind not in TASKS:
+        raise InputError(f"{src} [task] kind={kind!r}; use one of {TASKS}")
+    if not cfg.models.families:
+        cfg.models.families = list(MODEL_FAMILIES[kind])
+    bad = sorted(set(cfg.models.families) - set(MODEL_FAMILIES[kind]))
+    if bad:
+        raise InputError(f"{src} [models] families {bad} are not {kind} models; "
+                         f"use {MODEL_FAMILIES[kind]}")
+    bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS))
+    if bad:
+        raise InputError(f"{src} [models] feature_sets {bad}; use {FEATURE_SETS}")
+    if cfg.features.method not in METHODS:
+        raise InputError(f"{src} [features] method={cfg.features.method!r}; use {METHODS}")
+    if not 0 < cfg.features.coverage_threshold <= 1:
+        raise InputError(f"{src} [features] coverage_threshold must be in (0, 1]")
+    if not cfg.data.cohorts:
+        raise InputError(f"{src} [data] cohorts is empty; name at least one cohort or file")
+    v = cfg.validation
+    if v.cv_folds < 2 or v.cv_repeats < 1 or v.bootstrap < 0:
+        raise InputError(f"{src} [validation] needs cv_folds >= 2, cv_repeats >= 1, "
+                         "bootstrap >= 0")
+    if cfg.selection.validation not in ("cv", "loco"):
+        raise InputError(f"{src} [selection] validation must be 'cv' or 'loco'")
+    if cfg.selection.validation == "loco" and (not v.loco or len(cfg.data.cohorts) < 2):
+        cfg.selection.validation = "cv"
+
+
+def load_config(path: str | Path | None = None) -> PipelineConfig:
+    """Read a TOML pipeline config; ``None`` gives the default (prognosis, bundled cohorts)."""
+    if path is None:
+        return parse_config({}, "<defaults>")
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"config file {str(p)!r} not found; see pipelines/ for examples")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"config file {str(p)!r} is not valid TOML: {exc}") from exc
+    return parse_config(raw, str(p))

@@ -1,0 +1,125 @@
+"""The served scorer: raw expression (+ clinical covariates) in, risk or response out.
+
+Everything it needs is frozen at fit time (signatures, feature coverage, the model with its
+imputation and scaling, horizons, risk-group cut points), so a patient scored alone gets the
+same numbers as within a cohort.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
+from tmeprog.errors import InputError
+
+RISK_GROUPS = ("low", "intermediate", "high")
+
+
+def horizon_label(months: float) -> str:
+    """Column-name label of a horizon: whole years as ``3y``, otherwise ``30m``."""
+    return f"{int(months // 12)}y" if months % 12 == 0 else f"{months:g}m"
+
+
+@dataclass
+class Scorer:
+    """A fitted, self-contained predictor from raw inputs.
+
+    Parameters
+    ----------
+    task : {"prognosis", "response"}
+    model : estimator
+        Fitted model on the design matrix (``predict`` gives risk for prognosis;
+        ``predict_proba`` gives the pCR probability for response).
+    design_columns : list of str
+        Columns of the design matrix, in order.
+    clinical_columns : list of str
+        Clinical vocabulary columns the model uses (a subset of ``design_columns``).
+    extractor : transformer or None
+        Fitted TME feature extractor (expression -> features); ``None`` when the model was
+        trained on a feature table or on clinical covariates only.
+    horizons_months : list of float
+        Horizons of the survival probabilities (prognosis).
+    cutpoints : tuple of float
+        Risk-score tertile cut points of the training data (prognosis).
+    """
+
+    task: str
+    model: object
+    design_columns: list[str]
+    clinical_columns: list[str]
+    extractor: object | None = None
+    horizons_months: list[float] = field(default_factory=list)
+    cutpoints: tuple[float, float] = (np.nan, np.nan)
+    info: dict = field(default_factory=dict)
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Non-clinical design columns (TME or published features)."""
+        return [c for c in self.design_columns if c not in self.clinical_columns]
+
+    def design(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The design matrix of ``frame`` (samples x genes/features + clinical columns)."""
+        clinical_cols = [c for c in frame.columns if c in CLINICAL_DTYPES]
+        missing_clin = [c for c in self.clinical_columns if c not in frame.columns]
+        if missing_clin:
+            raise InputError(
+                f"input lacks the clinical covariates the model uses: {missing_clin}; "
+                "add them as columns (vocabulary names), empty cells allowed"
+            )
+        parts = []
+        feats = self.feature_columns
+        if feats:
+            if self.extractor is not None:
+                expr = frame.drop(columns=clinical_cols).apply(pd.to_numeric, errors="coerce")
+                tme = self.extractor.transform(expr)
+                parts.append(tme[feats])
+            else:
+                absent = [c for c in feats if c not in frame.columns]
+                if absent:
+                    raise InputError(
+                        f"input lacks {len(absent)} feature columns the model was trained on "
+                        f"(e.g. {absent[:5]}); pass a table with the training features"
+                    )
+                parts.append(frame[feats].apply(pd.to_numeric, errors="coerce"))
+        if self.clinical_columns:
+            clin = frame[self.clinical_columns].apply(pd.to_numeric, errors="coerce")
+            parts.append(clin.astype(float))
+        X = pd.concat(parts, axis=1)[self.design_columns]
+        return X.astype(float)
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scores of every row of ``frame`` (index kept)."""
+        if len(frame) == 0:
+            raise InputError("no samples to score")
+        X = self.design(frame)
+        out = pd.DataFrame(index=frame.index)
+        if self.task == "prognosis":
+            risk = np.asarray(self.model.predict(X), dtype=float)
+            out["risk_score"] = risk
+            if self.horizons_months:
+                surv = self.model.predict_survival(X, self.horizons_months)
+                for h in self.horizons_months:
+                    col = surv[h] if h in surv.columns else surv.iloc[
+                        :, list(self.horizons_months).index(h)]
+                    out[f"survival_prob_{horizon_label(h)}"] = np.asarray(col, dtype=float)
+            lo, hi = self.cutpoints
+            grp = np.where(risk <= lo, 0, np.where(risk <= hi, 1, 2))
+            out["risk_group"] = pd.Categorical.from_codes(grp, categories=list(RISK_GROUPS))
+            out["risk_group"] = out["risk_group"].astype(str)
+        else:
+            proba = self.model.predict_proba(X)
+            proba = np.asarray(proba, dtype=float)
+            out["pcr_probability"] = proba[:, 1] if proba.ndim == 2 else proba
+        if not np.isfinite(out.select_dtypes("number").to_numpy()).all():
+            warnings.warn("some scores are not finite; check the coverage warnings", stacklevel=2)
+        return out
+
+
+def tertile_cutpoints(risk: np.ndarray) -> tuple[float, float]:
+    """The 1/3 and 2/3 quantiles of training risk scores."""
+    q = np.quantile(np.asarray(risk, dtype=float), [1 / 3, 2 / 3])
+    return float(q[0]), float(q[1])

@@ -1,0 +1,1 @@
+"""MLflow tracking: the project's store, run metadata, the served pyfunc and the registry."""

@@ -1,0 +1,94 @@
+"""The served model: one MLflow pyfunc wrapping a fitted :class:`~tmeprog.pipeline.scorer.Scorer`.
+
+Input: a DataFrame with one row per sample, gene-symbol columns (raw expression on the training
+scale) or feature columns, plus the clinical covariates the model uses (vocabulary names).
+Output: ``risk_score``, ``survival_prob_<h>`` and ``risk_group`` (prognosis) or
+``pcr_probability`` (response).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.types.schema import ColSpec, Schema
+
+import tmeprog
+from tmeprog.pipeline.scorer import Scorer, horizon_label
+
+
+class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
+    """MLflow wrapper around a fitted scorer (no data inside but frozen references)."""
+
+    def __init__(self, scorer: Scorer):
+        self.scorer = scorer
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        """Score each row of ``model_input``."""
+        return self.scorer.predict(model_input).reset_index(drop=True)
+
+
+def input_columns(scorer: Scorer) -> list[str]:
+    """Columns the model reads: genes of the extractor's universe (or features) + clinical."""
+    ext = scorer.extractor
+    if ext is not None:
+        cols = list(getattr(ext, "input_genes_", []))
+    else:
+        cols = list(scorer.feature_columns)
+    return cols + [c for c in scorer.clinical_columns if c not in cols]
+
+
+def model_signature(scorer: Scorer) -> ModelSignature:
+    """Every input column optional (coverage is audited inside); outputs named by task."""
+    inputs = Schema([ColSpec("double", c, required=False) for c in input_columns(scorer)])
+    if scorer.task == "prognosis":
+        outs = [ColSpec("double", "risk_score")]
+        outs += [ColSpec("double", f"survival_prob_{horizon_label(h)}")
+                 for h in scorer.horizons_months]
+        outs.append(ColSpec("string", "risk_group"))
+    else:
+        outs = [ColSpec("double", "pcr_probability")]
+    return ModelSignature(inputs=inputs, outputs=Schema(outs))
+
+
+def synthetic_example(scorer: Scorer, n: int = 2, seed: int = 0) -> pd.DataFrame:
+    """An input example holding no patient row: values drawn from a fixed normal law."""
+    cols = input_columns(scorer)
+    rng = np.random.default_rng(seed)
+    ex = pd.DataFrame(rng.normal(size=(n, len(cols))), columns=cols)
+    for c in scorer.clinical_columns:
+        ex[c] = 1.0
+    return ex
+
+
+def log_scorer(scorer: Scorer, name: str = "model"):
+    """Log the scorer as a pyfunc in the active run; returns MLflow's ``ModelInfo``."""
+    pkg_dir = Path(tmeprog.__file__).resolve().parent
+    deps = ["numpy", "pandas", "scipy", "scikit-learn", "scikit-survival", "xgboost-cpu",
+            "lifelines", "mlflow"]
+    from tmeprog.tracking.provenance import package_versions
+
+    vers = package_versions()
+    reqs = [f"{d}=={vers[d]}" if d in vers else d for d in deps]
+    return mlflow.pyfunc.log_model(
+        name=name,
+        python_model=TmeprogPyfunc(scorer),
+        signature=model_signature(scorer),
+        input_example=synthetic_example(scorer),
+        code_paths=[str(pkg_dir)],
+        pip_requirements=reqs,
+        metadata={"tmeprog_version": tmeprog.__version__, "task": scorer.task},
+    )
+
+
+def register_champion(model_uri: str, registered_name: str, alias: str = "champion") -> str:
+    """Register ``model_uri`` as a new version of ``registered_name`` and point ``alias`` at it.
+
+    Returns the alias URI (``models:/<name>@<alias>``).
+    """
+    mv = mlflow.register_model(model_uri, registered_name)
+    mlflow.MlflowClient().set_registered_model_alias(registered_name, alias, mv.version)
+    return f"models:/{registered_name}@{alias}"

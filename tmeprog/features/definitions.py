@@ -1,0 +1,59 @@
+"""The TME feature set: stable public names, the signature behind each, and its compartment."""
+
+from __future__ import annotations
+
+#: Compartments a feature can belong to (``clinical`` is used by the model layer).
+COMPARTMENTS = ("immune", "stromal", "vascular", "metabolic", "signalling", "proliferation",
+                "clinical", "user")
+
+#: Features scored directly from one catalogue signature with the chosen method:
+#: feature name -> catalogue signature name.
+SIGNATURE_FEATURES: dict[str, str] = {
+    "til_density": "til_signature",
+    **{f: f for f in (
+        "cell_caf", "cell_tam_m2", "cell_endothelial", "cell_adipocyte", "cell_t", "cell_cd8_t",
+        "cell_treg", "cell_mdsc", "cell_nk", "cell_b",
+        "pathway_tgfb", "pathway_pi3k_akt", "pathway_nfkb", "pathway_hypoxia", "pathway_wnt",
+        "process_emt", "process_ecm_stiffness", "process_mmp", "process_angiogenesis",
+        "process_glycolysis", "process_inflammation", "process_ifng", "process_checkpoint",
+        "process_proliferation",
+    )},
+}
+
+#: ESTIMATE features (Yoshihara 2013): always single-sample ssGSEA enrichment scores, as
+#: ESTIMATE defines them, whatever the chosen method.
+ESTIMATE_FEATURES: dict[str, str] = {
+    "immune_score": "estimate_immune",
+    "stromal_score": "estimate_stromal",
+}
+
+#: Features derived from other features.
+DERIVED_FEATURES = ("estimate_score", "tumor_purity", "stromal_fraction")
+
+#: Compartment of the features that are not a catalogue signature's own.
+DERIVED_COMPARTMENTS: dict[str, str] = {
+    "til_density": "immune",
+    "immune_score": "immune",
+    "stromal_score": "stromal",
+    "estimate_score": "stromal",
+    "tumor_purity": "stromal",
+    "stromal_fraction": "stromal",
+}
+
+#: All default feature names, in table order.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "til_density", "immune_score", "stromal_score", "estimate_score", "tumor_purity",
+    "stromal_fraction",
+    *[f for f in SIGNATURE_FEATURES if f != "til_density"],
+)
+
+
+def estimate_purity(estimate_score):
+    """ESTIMATE tumour purity: ``cos(0.6049872018 + 0.0001467884 * ESTIMATE score)``.
+
+    The formula was fit on Affymetrix arrays (Yoshihara 2013, doi:10.1038/ncomms3612); on other
+    platforms or gene universes the values rank samples but are not calibrated fractions.
+    """
+    import numpy as np
+
+    return np.cos(0.6049872018 + 0.0001467884 * np.asarray(estimate_score, dtype=float))

@@ -1,0 +1,243 @@
+"""The TME feature extractor: expression (samples x genes) -> TME feature table.
+
+A scikit-learn transformer. ``fit`` freezes everything a score needs: the signature gene lists,
+which features the training data cover (coverage audit), the gene universe ranked within each
+sample, and the z-score reference for ``method="zscore"``. ``transform`` is then a per-sample
+function, so a patient scored alone gets exactly the score it gets within a cohort.
+
+Samples with missing genes (``NaN`` columns, as when cohorts of different platforms are
+stacked) are scored over the genes they have: rows are grouped by their pattern of present
+genes and each group is scored on its own gene set.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from tmeprog.errors import InputError
+from tmeprog.features.coverage import CoverageWarning, coverage_table, warn_low_coverage
+from tmeprog.features.definitions import (
+    DEFAULT_FEATURES,
+    DERIVED_COMPARTMENTS,
+    ESTIMATE_FEATURES,
+    SIGNATURE_FEATURES,
+    estimate_purity,
+)
+
+
+def _split_signed(genes: Sequence[str], weights: Mapping[str, float] | None):
+    """Up- and down-regulated genes of a signature (all up when unweighted)."""
+    if not weights:
+        return list(genes), []
+    up = [g for g in genes if weights.get(g, 1.0) >= 0]
+    down = [g for g in genes if weights.get(g, 1.0) < 0]
+    return up, down
+
+
+class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
+    """Score the TME features of expression profiles.
+
+    Parameters
+    ----------
+    method : {"ssgsea", "singscore", "zscore"}
+        Scoring kernel for cell, pathway, process and TIL features. ESTIMATE scores are always
+        ssGSEA enrichment scores (their definition).
+    coverage_threshold : float
+        Minimum fraction of a signature's genes present; below it the feature is NaN and a
+        :class:`~tmeprog.features.coverage.CoverageWarning` names the missing genes.
+    features : sequence of str or None
+        Default-catalogue features to compute (``None``: all of
+        :data:`~tmeprog.features.definitions.DEFAULT_FEATURES`).
+    extra_signatures : mapping or None
+        User signatures (name -> genes), e.g. from GMT files; they appear under their names
+        with compartment ``user``.
+    min_genes : int
+        Fewer genes in the input is an error (scores on tiny panels are not comparable).
+    """
+
+    def __init__(self, method: str = "ssgsea", coverage_threshold: float = 0.5,
+                 features: Sequence[str] | None = None,
+                 extra_signatures: Mapping[str, Sequence[str]] | None = None,
+                 min_genes: int = 1000):
+        self.method = method
+        self.coverage_threshold = coverage_threshold
+        self.features = features
+        self.extra_signatures = extra_signatures
+        self.min_genes = min_genes
+
+    # -- fitting -------------------------------------------------------------------------
+    def _check_frame(self, X) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise InputError("expression must be a pandas DataFrame (samples x gene symbols)")
+        if X.columns.has_duplicates:
+            dup = X.columns[X.columns.duplicated()].unique()[:5].tolist()
+            raise InputError(f"duplicated gene columns {dup}; harmonise genes first "
+                             "(tmeprog.cohorts.genes.harmonise_genes)")
+        if X.shape[1] < self.min_genes:
+            raise InputError(f"expression has {X.shape[1]} genes; at least {self.min_genes} "
+                             "are needed for rank-based TME scores")
+        bad = [c for c, dt in X.dtypes.items() if not np.issubdtype(dt, np.number)]
+        if bad:
+            raise InputError(f"non-numeric expression columns, e.g. {bad[:5]}")
+        return X
+
+    def _signature_table(self):
+        from tmeprog.signatures import load_catalogue
+
+        cat = load_catalogue()
+        wanted = list(DEFAULT_FEATURES if self.features is None else self.features)
+        unknown = [f for f in wanted if f not in DEFAULT_FEATURES]
+        if unknown:
+            raise InputError(f"unknown TME features {unknown}; known: {list(DEFAULT_FEATURES)}")
+        sigs: dict[str, dict] = {}
+
+        def add(feature: str, sig_name: str, method: str, compartment: str | None = None):
+            s = cat.get(sig_name)
+            up, down = _split_signed(list(s.genes), getattr(s, "weights", None))
+            sigs[feature] = {"signature": sig_name, "up": up, "down": down, "method": method,
+                             "compartment": compartment or s.compartment,
+                             "reference": getattr(s, "reference", "")}
+
+        for f in wanted:
+            if f in SIGNATURE_FEATURES:
+                add(f, SIGNATURE_FEATURES[f], self.method, DERIVED_COMPARTMENTS.get(f))
+        need_estimate = any(f in wanted for f in (*ESTIMATE_FEATURES, "estimate_score",
+                                                  "tumor_purity", "stromal_fraction"))
+        if need_estimate:
+            for f, s in ESTIMATE_FEATURES.items():
+                add(f, s, "ssgsea", DERIVED_COMPARTMENTS[f])
+        for name, genes in (self.extra_signatures or {}).items():
+            if name in sigs or name in DEFAULT_FEATURES:
+                raise InputError(f"user signature {name!r} clashes with a built-in feature name")
+            g = [str(x).strip().upper() for x in genes if str(x).strip()]
+            if not g:
+                raise InputError(f"user signature {name!r} has no genes")
+            sigs[name] = {"signature": name, "up": g, "down": [], "method": self.method,
+                          "compartment": "user", "reference": "user GMT"}
+        return wanted, sigs
+
+    def fit(self, X: pd.DataFrame, y=None) -> TMEFeatureExtractor:
+        """Freeze signatures, coverage and references on training expression ``X``."""
+        if self.method not in ("ssgsea", "singscore", "zscore"):
+            raise InputError(f"method={self.method!r}; use 'ssgsea', 'singscore' or 'zscore'")
+        if not 0 < self.coverage_threshold <= 1:
+            raise InputError("coverage_threshold must be in (0, 1]")
+        X = self._check_frame(X)
+        wanted, sigs = self._signature_table()
+        present = X.columns[X.notna().any(axis=0).to_numpy()]
+        self.input_genes_ = list(present)
+        # coverage in the worst-covered group of samples (e.g. the thinnest platform)
+        gene_sets = {k: v["up"] + v["down"] for k, v in sigs.items()}
+        tables = [coverage_table(genes, gene_sets, self.coverage_threshold)
+                  for _, genes in self._groups(X)]
+        worst = tables[0].copy()
+        for t in tables[1:]:
+            lower = t["coverage"] < worst["coverage"]
+            worst.loc[lower] = t.loc[lower]
+        self.coverage_ = worst
+        self.inactive_ = warn_low_coverage(worst, where="fit: ")
+        self.signatures_ = sigs
+        self.feature_names_out_ = self._output_names(wanted, sigs)
+        self.compartments_ = {f: self._compartment(f, sigs) for f in self.feature_names_out_}
+        if self.method == "zscore":
+            from tmeprog.features.zscore import ZScoreReference
+
+            genes = sorted({g for v in sigs.values() for g in v["up"] + v["down"]}
+                           & set(self.input_genes_))
+            self.reference_ = ZScoreReference().fit(X[genes])
+        return self
+
+    @staticmethod
+    def _output_names(wanted, sigs) -> list[str]:
+        names = [f for f in DEFAULT_FEATURES if f in wanted]
+        return names + [n for n, v in sigs.items() if v["compartment"] == "user"]
+
+    @staticmethod
+    def _compartment(f: str, sigs) -> str:
+        if f in DERIVED_COMPARTMENTS:
+            return DERIVED_COMPARTMENTS[f]
+        return sigs[f]["compartment"]
+
+    # -- scoring -------------------------------------------------------------------------
+    @staticmethod
+    def _groups(X: pd.DataFrame):
+        """Row groups sharing one pattern of present genes: (row positions, gene names)."""
+        mask = X.notna().to_numpy()
+        if mask.all():
+            yield np.arange(len(X)), X.columns
+            return
+        keys = pd.Series([row.tobytes() for row in np.packbits(mask, axis=1)])
+        for _, pos in keys.groupby(keys, sort=False).indices.items():
+            cols = X.columns[mask[pos[0]]]
+            yield pos, cols
+
+    def _score_group(self, Xg: pd.DataFrame, feats: list[str]) -> pd.DataFrame:
+        from tmeprog.features.scoring import score_signatures
+
+        out = pd.DataFrame(index=Xg.index, columns=feats, dtype=float)
+        for method in ("ssgsea", "singscore", "zscore"):
+            fs = [f for f in feats if self.signatures_[f]["method"] == method]
+            if not fs:
+                continue
+            up = {f: self.signatures_[f]["up"] for f in fs}
+            down = {f: self.signatures_[f]["down"] for f in fs if self.signatures_[f]["down"]}
+            kw = {"reference": self.reference_} if method == "zscore" else {}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                s_up = score_signatures(Xg, up, method=method, min_genes=1, **kw)
+                out[fs] = s_up[fs].to_numpy()
+                if down:
+                    s_dn = score_signatures(Xg, down, method=method, min_genes=1, **kw)
+                    out[list(down)] = out[list(down)].to_numpy() - s_dn[list(down)].to_numpy()
+        return out
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The feature table (samples x features) of expression ``X``."""
+        check_is_fitted(self, "signatures_")
+        X = self._check_frame(X)
+        known = [g for g in X.columns if g in set(self.input_genes_)]
+        X = X[known]
+        scored = [f for f in self.signatures_ if f not in self.inactive_]
+        parts = []
+        self.last_coverage_ = None
+        for pos, genes in self._groups(X):
+            Xg = X.iloc[pos][genes]
+            gene_sets = {f: self.signatures_[f]["up"] + self.signatures_[f]["down"]
+                         for f in scored}
+            cov = coverage_table(genes, gene_sets, self.coverage_threshold)
+            low = warn_low_coverage(cov, where="transform: ")
+            self.last_coverage_ = cov if self.last_coverage_ is None else self.last_coverage_
+            ok = [f for f in scored if f not in low]
+            part = self._score_group(Xg, ok)
+            parts.append(part.reindex(columns=list(self.signatures_)))
+        feats = pd.concat(parts).reindex(X.index)
+        return self._assemble(feats)
+
+    def _assemble(self, s: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=s.index)
+        for f in self.feature_names_out_:
+            if f in s.columns:
+                out[f] = s[f]
+        if "estimate_score" in self.feature_names_out_:
+            out["estimate_score"] = s["immune_score"] + s["stromal_score"]
+        if "tumor_purity" in self.feature_names_out_:
+            out["tumor_purity"] = estimate_purity(s["immune_score"] + s["stromal_score"])
+        if "stromal_fraction" in self.feature_names_out_:
+            out["stromal_fraction"] = 1.0 - estimate_purity(s["immune_score"] + s["stromal_score"])
+        out = out[self.feature_names_out_].astype(float)
+        out.attrs["compartments"] = dict(self.compartments_)
+        return out
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the output features."""
+        check_is_fitted(self, "feature_names_out_")
+        return np.asarray(self.feature_names_out_, dtype=object)
+
+
+__all__ = ["TMEFeatureExtractor", "CoverageWarning"]

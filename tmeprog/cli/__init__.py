@@ -8,7 +8,9 @@ from __future__ import annotations
 import typer
 
 from tmeprog.cli.cohorts import cohorts_app
+from tmeprog.cli.ui import ui
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="TME-based prognostic and therapy-response models for breast cancer.")
 app.add_typer(cohorts_app, name="cohorts")
+app.command("ui")(ui)

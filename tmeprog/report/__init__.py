@@ -1,0 +1,1 @@
+"""Reports: a self-contained HTML summary of a tracked run."""

@@ -1,0 +1,131 @@
+"""Self-contained HTML report of one MLflow run (figures embedded, no external requests).
+
+The report reads only what the run logged (aggregate tables and figures; no patient rows) and
+writes one HTML file atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from tmeprog.errors import InputError
+
+CSS = """
+body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+figure{display:inline-block;margin:.5em;vertical-align:top}
+img{max-width:520px;border:1px solid #eee}figcaption{font-size:.8em;color:#555}
+.meta{font-size:.85em;color:#444}
+"""
+
+
+def _table(df: pd.DataFrame, float_fmt: str = "{:.3f}") -> str:
+    return df.to_html(index=False, escape=True, border=0, na_rep="–",
+                      float_format=lambda v: float_fmt.format(v))
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    cap = html.escape(path.stem.replace("_", " "))
+    return (f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{cap}</figcaption></figure>")
+
+
+def results_pivot(results: pd.DataFrame) -> pd.DataFrame:
+    """Results as 'value [ci_low, ci_high]' strings: one row per model x feature set x scheme."""
+    r = results.copy()
+    r["cell"] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(v) else "–"
+                 for v, lo, hi in zip(r["value"], r["ci_low"], r["ci_high"], strict=True)]
+    wide = r.pivot_table(index=["model", "feature_set", "validation"], columns="metric",
+                         values="cell", aggfunc="first")
+    return wide.reset_index()
+
+
+def build_report(run_dir: Path, run_info: dict) -> str:
+    """HTML text from a folder of downloaded run artifacts and the run's metadata."""
+    parts = [f"<h1>tmeprog run {html.escape(run_info.get('run_id', ''))}</h1>",
+             '<p class="meta">experiment ' + html.escape(str(run_info.get("experiment", "")))
+             + " · started " + html.escape(str(run_info.get("start_time", ""))) + "</p>"]
+    cohorts = run_dir / "cohorts.json"
+    if cohorts.exists():
+        recs = json.loads(cohorts.read_text())
+        rows = [{"cohort": c["name"], "samples": c["n_samples"], "genes": c["n_genes"],
+                 "endpoint": ", ".join(f"{k}: {v['definition']}" for k, v in
+                                       c["endpoints"].items()),
+                 "source": c["source"]} for c in recs]
+        parts += ["<h2>Cohorts</h2>", _table(pd.DataFrame(rows))]
+    res = run_dir / "results" / "results.csv"
+    if res.exists():
+        parts += ["<h2>Validation results (95% bootstrap CIs)</h2>",
+                  "<p class='meta'>harrell_c: Harrell's C; uno_c: Uno's IPCW C; td_auc: "
+                  "cumulative/dynamic AUC; ibs: integrated Brier score.</p>",
+                  _table(results_pivot(pd.read_csv(res)))]
+    comp = run_dir / "shap" / "compartments.csv"
+    if comp.exists():
+        parts += ["<h2>TME compartments (mean |SHAP|)</h2>", _table(pd.read_csv(comp))]
+    figs = sorted((run_dir / "figures").glob("*.png")) + sorted((run_dir / "shap").glob("*.png"))
+    if figs:
+        parts += ["<h2>Figures</h2>"] + [_img(f) for f in figs]
+    screen = run_dir / "results" / "screen.csv"
+    if screen.exists():
+        s = pd.read_csv(screen)
+        parts += ["<h2>Univariate TME screen (Cox HR per SD, BH FDR)</h2>", _table(s)]
+    body = "\n".join(parts)
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tmeprog report</title>"
+            f"<style>{CSS}</style></head><body>{body}</body></html>\n")
+
+
+def write_atomic(text: str, out: Path, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``out`` via a temporary file and rename; refuse to overwrite."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def report_run(run_id: str, out: Path, overwrite: bool = False,
+               tracking_uri: str | None = None) -> Path:
+    """Download a run's artifacts and write its HTML report to ``out``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from tmeprog.tracking.store import use_store
+
+    use_store(tracking_uri)
+    client = mlflow.MlflowClient()
+    try:
+        run = client.get_run(run_id)
+    except MlflowException as exc:
+        raise InputError(f"no run {run_id!r} in the tracking store; list runs with "
+                         "`tmeprog ui`") from exc
+    exp = client.get_experiment(run.info.experiment_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        for sub in ("cohorts.json", "results", "figures", "shap"):
+            try:
+                mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=sub,
+                                                    dst_path=tmp)
+            except (MlflowException, OSError):
+                continue
+        text = build_report(Path(tmp), {
+            "run_id": run_id, "experiment": exp.name,
+            "start_time": pd.Timestamp(run.info.start_time, unit="ms").isoformat()})
+    return write_atomic(text, out, overwrite=overwrite)

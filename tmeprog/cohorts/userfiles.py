@@ -15,8 +15,8 @@ Accepted inputs:
   :mod:`tmeprog.cohorts.vocabulary` by common spellings (see :func:`map_clinical`), joined to the
   expression on sample id.
 
-Text numbers are read with a correctly rounding parser (pyarrow, else pandas' round-trip
-parser). Nothing is written. Every problem raises one :class:`~tmeprog.errors.InputError`
+Text numbers are read with a correctly rounding parser (pyarrow's CSV reader, else pandas'
+round-trip parser). Nothing is written. Every problem raises one :class:`~tmeprog.errors.InputError`
 saying what, where, and what to do; every row or column dropped is counted in
 ``cohort.report``.
 """
@@ -193,7 +193,7 @@ def _read_numeric_text(path: Path) -> pd.DataFrame:
     names = [f"c{i}" for i in range(len(header))]
     kw = dict(sep=sep, header=None, skiprows=skipped + 1, names=names)
     try:
-        df = pd.read_csv(path, engine="pyarrow", **kw)
+        df = _arrow_read(path, sep, skipped + 1, names, len(lines[1]))
     except Exception:  # pyarrow refuses some layouts (ragged rows, odd quoting)
         try:
             df = pd.read_csv(path, engine="c", float_precision="round_trip", **kw)
@@ -204,6 +204,20 @@ def _read_numeric_text(path: Path) -> pd.DataFrame:
             ) from None
     df.columns = pd.Index([h.strip() for h in header])
     return _first_column_as_index(df)
+
+
+def _arrow_read(path: Path, sep: str, skip: int, names: list[str], row_chars: int):
+    """pyarrow's CSV reader (correct rounding); blocks of ~1,000 rows keep wide tables fast."""
+    from pyarrow import csv as pacsv
+
+    block = int(min(max(row_chars * 1000, 1 << 20), 1 << 28))
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, block_size=block),
+        parse_options=pacsv.ParseOptions(delimiter=sep),
+        convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
+    )
+    return table.to_pandas()
 
 
 def _first_column_as_index(df: pd.DataFrame) -> pd.DataFrame:
@@ -575,13 +589,21 @@ def _check_unique(idx: pd.Index, what: str) -> None:
 
 def _first_bad_cell(df: pd.DataFrame, path: Path, line_offset: int | None) -> None:
     """Raise on the first non-numeric (or infinite) cell of an all-numeric table."""
-    for col in df.columns:
-        s = df[col]
-        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+    types = df.dtypes.to_numpy()
+    text_cols = [j for j, dt in enumerate(types)
+                 if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt)]
+    num_cols = np.setdiff1d(np.arange(df.shape[1]), text_cols)
+    inf_cols: list[int] = []
+    if len(num_cols):
+        block = df.iloc[:, num_cols].to_numpy(dtype=float, na_value=np.nan)
+        inf_cols = num_cols[np.isinf(block).any(axis=0)].tolist()
+    for j in sorted(text_cols + inf_cols):
+        s = df.iloc[:, j]
+        if pd.api.types.is_bool_dtype(s):
+            bad = np.ones(len(s), dtype=bool)
+        elif j in text_cols:
             num = pd.to_numeric(s.astype("string"), errors="coerce")
             bad = s.notna().to_numpy() & num.isna().to_numpy()
-            if pd.api.types.is_bool_dtype(s):
-                bad = np.ones(len(s), dtype=bool)
         else:
             bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
         if bad.any():
@@ -589,8 +611,8 @@ def _first_bad_cell(df: pd.DataFrame, path: Path, line_offset: int | None) -> No
             line = f" (line {i + line_offset})" if line_offset is not None else ""
             raise InputError(
                 f"{str(path)!r}: non-numeric value {str(s.iloc[i])!r} at row {df.index[i]!r}, "
-                f"column {col!r}{line}; every expression cell must be a number (or empty / NA "
-                "for missing)"
+                f"column {df.columns[j]!r}{line}; every expression cell must be a number (or "
+                "empty / NA for missing)"
             )
 
 

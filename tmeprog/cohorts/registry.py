@@ -89,6 +89,12 @@ def load_cohort(name_or_path: str | Path, **kwargs) -> Cohort:
     _load_downloadable()
     if key in REGISTRY and not kwargs:
         return REGISTRY[key].load()
+    if p.exists() and not kwargs:
+        from tmeprog.cohorts.download import sniff_cohort_file
+
+        loader = sniff_cohort_file(p)
+        if loader is not None:
+            return loader(p)
     if p.exists() or p.suffix or kwargs:
         from tmeprog.cohorts.userfiles import load_user_cohort
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import typer
 
 from tmeprog.cli.cohorts import cohorts_app
+from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.ui import ui
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="TME-based prognostic and therapy-response models for breast cancer.")
 app.add_typer(cohorts_app, name="cohorts")
+app.add_typer(signatures_app, name="signatures")
 app.command("ui")(ui)

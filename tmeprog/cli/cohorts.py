@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import emit_json, fail, out
+from tmeprog.cli.common import (
+    ANNOT_OPT,
+    CLINICAL_OPT,
+    KIND_OPT,
+    ORIENT_OPT,
+    SCALE_OPT,
+    emit_json,
+    fail,
+    load_input,
+    out,
+)
 from tmeprog.errors import TmeprogError
 
 cohorts_app = typer.Typer(no_args_is_help=True, help="List, inspect and fetch cohorts.")
@@ -37,12 +47,15 @@ def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 def cohorts_show(
     name: str = typer.Argument(..., help="Cohort name or file path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    clinical: str = CLINICAL_OPT,
+    scale: str = SCALE_OPT,
+    orientation: str = ORIENT_OPT,
+    annotation: str = ANNOT_OPT,
+    kind: str = KIND_OPT,
 ) -> None:
     """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
-    from tmeprog.cohorts import load_cohort
-
     try:
-        info = load_cohort(name).summary()
+        info = load_input(name, clinical, scale, orientation, annotation, kind).summary()
     except TmeprogError as exc:
         fail(exc)
     if as_json:

@@ -22,3 +22,30 @@ def fail(exc: Exception | str) -> NoReturn:
 def emit_json(obj) -> None:
     """Write one JSON document to stdout."""
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+# Options shared by every command that takes a cohort name or file.
+CLINICAL_OPT = typer.Option(None, "--clinical", help="Clinical table (TSV/CSV) for an "
+                                                     "expression file.")
+SCALE_OPT = typer.Option(None, "--scale", help="Expression scale when detection is ambiguous: "
+                                               "counts, tpm, linear, log2, log2_ratio.")
+ORIENT_OPT = typer.Option("auto", "--orientation",
+                          help="auto, genes_x_samples or samples_x_genes.")
+ANNOT_OPT = typer.Option(None, "--annotation", help="Probe annotation table (probe -> symbol).")
+KIND_OPT = typer.Option("expression", "--kind", help="expression or features (a feature "
+                                                     "table without expression).")
+
+
+def load_input(name: str, clinical: str | None = None, scale: str | None = None,
+               orientation: str = "auto", annotation: str | None = None,
+               kind: str = "expression"):
+    """Load a cohort by name or path, passing file options only when they were given."""
+    from tmeprog.cohorts import load_cohort
+
+    kwargs = {k: v for k, v in {"clinical": clinical, "scale": scale,
+                                "annotation": annotation}.items() if v is not None}
+    if orientation != "auto":
+        kwargs["orientation"] = orientation
+    if kind != "expression":
+        kwargs["kind"] = kind
+    return load_cohort(name, **kwargs)

@@ -51,9 +51,12 @@ DEFAULT_FEATURES: tuple[str, ...] = (
 def estimate_purity(estimate_score):
     """ESTIMATE tumour purity: ``cos(0.6049872018 + 0.0001467884 * ESTIMATE score)``.
 
-    The formula was fit on Affymetrix arrays (Yoshihara 2013, doi:10.1038/ncomms3612); on other
-    platforms or gene universes the values rank samples but are not calibrated fractions.
+    The formula was fit on Affymetrix arrays over ESTIMATE's 10,412 common genes (Yoshihara
+    2013, doi:10.1038/ncomms3612). Enrichment scores grow with the number of genes ranked, so on
+    other platforms or gene universes the formula leaves its calibrated range: the result is
+    clipped to [0, 1] and then only ranks samples (it is not a calibrated fraction).
     """
     import numpy as np
 
-    return np.cos(0.6049872018 + 0.0001467884 * np.asarray(estimate_score, dtype=float))
+    raw = np.cos(0.6049872018 + 0.0001467884 * np.asarray(estimate_score, dtype=float))
+    return np.clip(raw, 0.0, 1.0)

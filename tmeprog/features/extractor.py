@@ -167,15 +167,18 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
     # -- scoring -------------------------------------------------------------------------
     @staticmethod
     def _groups(X: pd.DataFrame):
-        """Row groups sharing one pattern of present genes: (row positions, gene names)."""
+        """Row groups sharing one pattern of present genes: (row positions, gene names).
+
+        Genes come in sorted order: rank-based scores break ties by gene order, so a canonical
+        order makes a sample's score independent of how its columns were arranged.
+        """
         mask = X.notna().to_numpy()
         if mask.all():
-            yield np.arange(len(X)), X.columns
+            yield np.arange(len(X)), X.columns.sort_values()
             return
         keys = pd.Series([row.tobytes() for row in np.packbits(mask, axis=1)])
         for _, pos in keys.groupby(keys, sort=False).indices.items():
-            cols = X.columns[mask[pos[0]]]
-            yield pos, cols
+            yield pos, X.columns[mask[pos[0]]].sort_values()
 
     def _score_group(self, Xg: pd.DataFrame, feats: list[str]) -> pd.DataFrame:
         from tmeprog.features.scoring import score_signatures
@@ -201,8 +204,8 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         """The feature table (samples x features) of expression ``X``."""
         check_is_fitted(self, "signatures_")
         X = self._check_frame(X)
-        known = [g for g in X.columns if g in set(self.input_genes_)]
-        X = X[known]
+        universe = set(self.input_genes_)
+        X = X[[g for g in X.columns if g in universe]]
         scored = [f for f in self.signatures_ if f not in self.inactive_]
         parts = []
         self.last_coverage_ = None
@@ -226,10 +229,12 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
                 out[f] = s[f]
         if "estimate_score" in self.feature_names_out_:
             out["estimate_score"] = s["immune_score"] + s["stromal_score"]
-        if "tumor_purity" in self.feature_names_out_:
-            out["tumor_purity"] = estimate_purity(s["immune_score"] + s["stromal_score"])
-        if "stromal_fraction" in self.feature_names_out_:
-            out["stromal_fraction"] = 1.0 - estimate_purity(s["immune_score"] + s["stromal_score"])
+        if {"tumor_purity", "stromal_fraction"} & set(self.feature_names_out_):
+            purity = estimate_purity(s["immune_score"] + s["stromal_score"])
+            if "tumor_purity" in self.feature_names_out_:
+                out["tumor_purity"] = purity
+            if "stromal_fraction" in self.feature_names_out_:
+                out["stromal_fraction"] = 1.0 - purity
         out = out[self.feature_names_out_].astype(float)
         out.attrs["compartments"] = dict(self.compartments_)
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from tmeprog.cli.cohorts import cohorts_app
+from tmeprog.cli.features import features, signatures_check
 from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.ui import ui
 
@@ -15,4 +16,6 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="TME-based prognostic and therapy-response models for breast cancer.")
 app.add_typer(cohorts_app, name="cohorts")
 app.add_typer(signatures_app, name="signatures")
+signatures_app.command("check")(signatures_check)
+app.command("features")(features)
 app.command("ui")(ui)

@@ -1,0 +1,114 @@
+"""``tmeprog features`` and ``tmeprog signatures check``: TME feature tables and coverage."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tmeprog.cli.common import (
+    ANNOT_OPT,
+    CLINICAL_OPT,
+    KIND_OPT,
+    ORIENT_OPT,
+    SCALE_OPT,
+    emit_json,
+    err,
+    fail,
+    load_input,
+    out,
+)
+from tmeprog.errors import TmeprogError
+
+
+def _user_signatures(paths: list[Path] | None) -> dict[str, list[str]]:
+    from tmeprog.errors import InputError
+    from tmeprog.signatures import read_gmt
+
+    sigs: dict[str, list[str]] = {}
+    for p in paths or []:
+        for name, genes in read_gmt(p).items():
+            if name in sigs:
+                raise InputError(f"signature {name!r} appears in more than one GMT file")
+            sigs[name] = list(genes)
+    return sigs
+
+
+def _expression(cohort):
+    from tmeprog.errors import InputError
+
+    if cohort.expression is None:
+        raise InputError(f"cohort {cohort.name!r} has no gene expression (a clinical-only cohort "
+                         "or a feature table); TME features need expression")
+    return cohort.expression
+
+
+def features(
+    input: str = typer.Argument(..., help="Cohort name or expression file."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
+    method: str = typer.Option("ssgsea", help="ssgsea, singscore or zscore."),
+    signatures: list[Path] = typer.Option(None, "--signatures", help="Extra GMT file "
+                                                                     "(repeatable)."),
+    coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
+    overwrite: bool = typer.Option(False, help="Replace an existing output file."),
+    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
+    annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
+) -> None:
+    """Write the TME feature table (samples x features) of a cohort or expression file."""
+    from tmeprog.features.extractor import TMEFeatureExtractor
+    from tmeprog.tableio import table_format, write_table
+
+    try:
+        table_format(output)
+        if output.exists() and not overwrite:
+            fail(f"{output} exists; pass --overwrite to replace it")
+        cohort = load_input(input, clinical, scale, orientation, annotation, kind)
+        ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
+                                  extra_signatures=_user_signatures(signatures) or None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            expr = _expression(cohort)
+            table = ext.fit(expr).transform(expr)
+        for w in caught:
+            err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+        write_table(table, output, overwrite=overwrite)
+    except TmeprogError as exc:
+        fail(exc)
+    out.print(f"{table.shape[0]} samples x {table.shape[1]} features -> {output}")
+
+
+def signatures_check(
+    input: str = typer.Argument(..., help="Cohort name or expression file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    signatures: list[Path] = typer.Option(None, "--signatures", help="Extra GMT file."),
+    coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
+    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
+    annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
+) -> None:
+    """Gene coverage of every TME feature's signature in a cohort or expression file."""
+    from tmeprog.features.extractor import TMEFeatureExtractor
+
+    try:
+        cohort = load_input(input, clinical, scale, orientation, annotation, kind)
+        ext = TMEFeatureExtractor(coverage_threshold=coverage_threshold,
+                                  extra_signatures=_user_signatures(signatures) or None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ext.fit(_expression(cohort))
+    except TmeprogError as exc:
+        fail(exc)
+    cov = ext.coverage_.reset_index().rename(columns={"signature": "feature"})
+    if as_json:
+        emit_json(cov.to_dict(orient="records"))
+        return
+    t = Table(title=f"signature coverage in {cohort.name} (threshold {coverage_threshold:.0%})")
+    for col in ("feature", "genes", "present", "coverage", "ok", "missing"):
+        t.add_column(col)
+    for r in cov.itertuples():
+        miss = r.missing.split(",") if r.missing else []
+        t.add_row(r.feature, str(r.n_genes), str(r.n_present), f"{r.coverage:.0%}",
+                  "yes" if r.ok else "[red]NaN[/]",
+                  ", ".join(miss[:8]) + (" ..." if len(miss) > 8 else ""))
+    out.print(t)

@@ -1,0 +1,50 @@
+"""Writing result tables: .parquet, .tsv or .csv, atomically, never over a user's file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from tmeprog.errors import InputError
+
+FORMATS = (".parquet", ".tsv", ".csv")
+
+
+def table_format(path: str | Path) -> str:
+    """The format of ``path`` from its suffix; unknown suffixes are an error."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"output {str(path)!r}: use a .parquet, .tsv or .csv file name")
+    return suffix
+
+
+def write_table(df: pd.DataFrame, path: str | Path, overwrite: bool = False,
+                index_label: str = "sample_id") -> Path:
+    """Write ``df`` (index kept as ``index_label``) to ``path`` via a temporary file + rename.
+
+    Raises
+    ------
+    InputError
+        When ``path`` exists and ``overwrite`` is false, or its suffix is not supported.
+    """
+    out = Path(path)
+    fmt = table_format(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    frame = df.rename_axis(index_label).reset_index()
+    try:
+        if fmt == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, sep="\t" if fmt == ".tsv" else ",", index=False)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from tmeprog.features import score_signatures
+from tmeprog.features import EmptySignatureWarning, score_signatures
 from tmeprog.features.singscore import DirectedSet, singscore_chunk
 
 
@@ -108,3 +108,13 @@ def test_direction_from_weights_and_dispersion_frames():
     down_only = score_signatures(expr, {"d": {"G3": -1, "G4": -1}}, "singscore", min_genes=100)
     up_only = score_signatures(expr, {"d": ["G3", "G4"]}, "singscore", min_genes=100)
     np.testing.assert_allclose(down_only.to_numpy(), -up_only.to_numpy(), atol=1e-15)
+
+
+def test_up_down_signature_missing_one_direction_is_empty():
+    rng = np.random.default_rng(4)
+    expr = pd.DataFrame(rng.normal(size=(3, 200)), columns=[f"G{i}" for i in range(200)])
+    with pytest.warns(EmptySignatureWarning, match="half"):
+        out = score_signatures(expr, {"half": {"G1": 1, "NOPE": -1}, "ok": ["G1"]},
+                               "singscore", min_genes=100)
+    assert out["half"].isna().all() and out["ok"].notna().all()
+    assert out.attrs["empty_signatures"] == ["half"] and out.attrs["n_genes_used"]["half"] == 1

@@ -7,7 +7,8 @@ Methods
     (:mod:`tmeprog.features.ssgsea`); unweighted gene sets.
 ``singscore``
     Centred, scaled mean rank (:mod:`tmeprog.features.singscore`); a weighted signature's
-    weights must be +1 (up gene) or -1 (down gene).
+    weights must be +1 (up gene) or -1 (down gene). As in singscore, an up/down signature
+    with no gene of one direction in the data scores NaN (it counts as empty below).
 ``zscore``
     Mean z-score against a frozen :class:`~tmeprog.features.zscore.ZScoreReference`;
     weights allowed.
@@ -198,11 +199,17 @@ def _plan(columns: pd.Index, sigs: list[Signature], method: str,
         if method == "ssgsea":
             kernel_sets.append(cols)
         elif method == "singscore":
-            kernel_sets.append(DirectedSet(up=cols[w > 0], down=cols[w < 0]))
+            up, down = cols[w > 0], cols[w < 0]
+            # As singscore: a direction the signature defines must have a gene in the data.
+            if (s.weights > 0).any() and not len(up) or (s.weights < 0).any() and not len(down):
+                up = down = cols[:0]
+            kernel_sets.append(DirectedSet(up=up, down=down))
         else:
             r = np.array([ref_pos[s.genes[j]] for j in keep], dtype=np.int64)
             kernel_sets.append(ReferencedSet(cols, mean[r], sd[r], w))
-        if not len(cols):
+        if method == "singscore" and not len(kernel_sets[-1].up) + len(kernel_sets[-1].down):
+            empty.append(s.name)
+        elif not len(cols):
             empty.append(s.name)
     return _Plan(kernel_sets, n_used, empty)
 

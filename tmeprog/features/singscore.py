@@ -96,7 +96,7 @@ def singscore_chunk(
             del full
             bound_n = -(-n // 2)  # ceiling(n / 2)
             offset = 0.0
-        ranks = ranks.T.astype(np.float64)  # gene-major (n_union, n_samples)
+        ranks = np.ascontiguousarray(ranks.T, dtype=np.float64)  # gene-major (n_union, n_samples)
         start = 0
         for i, s in enumerate(gene_sets):
             parts = []

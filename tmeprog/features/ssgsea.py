@@ -151,22 +151,13 @@ def rank_chunk(x: np.ndarray, cols: np.ndarray) -> ChunkRanks:
     del order
     pos = np.take(inv, cols, axis=1)
     del inv
+    if first_pos is None:
+        return ChunkRanks(n=n, pos=pos, first=pos, last=pos)
     first = pos.copy()
     last = pos.copy()
-    if first_pos is not None:
-        first[tied_rows] = np.take_along_axis(first_pos, pos[tied_rows], axis=1)
-        last[tied_rows] = np.take_along_axis(last_pos, pos[tied_rows], axis=1)
+    first[tied_rows] = np.take_along_axis(first_pos, pos[tied_rows], axis=1)
+    last[tied_rows] = np.take_along_axis(last_pos, pos[tied_rows], axis=1)
     return ChunkRanks(n=n, pos=pos, first=first, last=last)
-
-
-def _sample_sums(a: np.ndarray) -> np.ndarray:
-    """Column sums of a gene-major ``(k, n_samples)`` array, the same whatever n_samples.
-
-    Each sample's values are summed as one contiguous row, so the summation order (numpy's
-    pairwise sum) does not depend on how many samples share the chunk: a sample scored alone
-    gets bitwise the score it gets in a cohort.
-    """
-    return np.ascontiguousarray(a.T).sum(axis=1)
 
 
 @lru_cache(maxsize=8)
@@ -199,23 +190,21 @@ def ssgsea_chunk(
     nonempty = [i for i, s in enumerate(gene_sets) if len(s)]
     if not nonempty or n_rows == 0:
         return out
-    union, inverse = np.unique(
-        np.concatenate([gene_sets[i] for i in nonempty]), return_inverse=True
-    )
-    ranks = rank_chunk(x, union)
-    # Gene-major (n_union, n_samples) arrays: a set's rows are gathered contiguously.
-    w_all = _rank_weights(n, float(alpha))[ranks.truncated_average_rank().T]
-    d_all = (n - ranks.pos.T).astype(np.float64)  # GSVA's n - idx + 1 with a 1-based idx
-    wd_all = w_all * d_all
+    cols = np.concatenate([gene_sets[i] for i in nonempty])
+    ranks = rank_chunk(x, cols)  # one column per (set, gene), sample-major
+    # Each set is a contiguous slice of each sample's row: its sums are numpy's pairwise sums
+    # over that slice, the same whatever the number of samples, so a sample scored alone
+    # gets bitwise the score it gets in a cohort.
+    w = _rank_weights(n, float(alpha))[ranks.truncated_average_rank()]
+    d = (n - ranks.pos).astype(np.float64)  # GSVA's n - idx + 1 with a 1-based idx
+    wd = w * d
     total = n * (n + 1) / 2
     start = 0
     for i in nonempty:
         k = len(gene_sets[i])
-        local = inverse[start:start + k]
+        cut = slice(start, start + k)
         start += k
-        sum_wd = _sample_sums(wd_all[local])
-        sum_w = _sample_sums(w_all[local])
-        sum_d = _sample_sums(d_all[local])
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, i] = sum_wd / sum_w - (total - sum_d) / (n - k)
+            out[:, i] = (wd[:, cut].sum(axis=1) / w[:, cut].sum(axis=1)
+                         - (total - d[:, cut].sum(axis=1)) / (n - k))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from tmeprog.cli.cohorts import cohorts_app
+from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
 from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.ui import ui
@@ -18,4 +19,5 @@ app.add_typer(cohorts_app, name="cohorts")
 app.add_typer(signatures_app, name="signatures")
 signatures_app.command("check")(signatures_check)
 app.command("features")(features)
+app.command("explain")(explain)
 app.command("ui")(ui)

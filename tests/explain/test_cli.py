@@ -1,0 +1,60 @@
+"""``tmeprog explain`` on a saved pyfunc model and a feature file."""
+
+from __future__ import annotations
+
+import warnings
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tmeprog.cli import app
+from tmeprog.explain import read_shap_table
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory, surv4):
+    from tmeprog.models.coxnet import CoxNetSurvival
+    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.tracking.pyfunc import TmeprogPyfunc
+
+    X, y = surv4
+    model = CoxNetSurvival(alpha=0.01, ci="none").fit(X, y)
+    scorer = Scorer(task="prognosis", model=model, design_columns=list(X.columns),
+                    clinical_columns=["age"])
+    path = tmp_path_factory.mktemp("model") / "pyfunc"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.pyfunc.save_model(str(path), python_model=TmeprogPyfunc(scorer),
+                                 pip_requirements=["numpy"])
+    return path, model
+
+
+def test_explain_command_writes_table_and_figures(saved_model, surv4, tmp_path):
+    path, model = saved_model
+    X, _ = surv4
+    feats = X.drop(columns="age").iloc[:40]
+    feats.rename_axis("sample_id").to_csv(tmp_path / "features.tsv", sep="\t")
+    X[["age"]].iloc[:40].rename_axis("sample_id").to_csv(tmp_path / "clinical.tsv", sep="\t")
+    out = tmp_path / "shap.parquet"
+    args = ["explain", str(path), str(tmp_path / "features.tsv"), "--kind", "features",
+            "--clinical", str(tmp_path / "clinical.tsv"), "-o", str(out),
+            "--figures", str(tmp_path / "figs")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    table = read_shap_table(out)
+    assert set(table.values.columns) == set(X.columns)
+    pred = model.predict(X.iloc[:40])
+    np.testing.assert_allclose(table.predictions.loc[X.index[:40]], pred, rtol=1e-10)
+    assert table.compartments["age"] == "clinical"
+    figs = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert figs[0] == "shap_01_beeswarm.png" and not any("waterfall" in f for f in figs)
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2 and "exists" in again.output
+    bad = CliRunner().invoke(app, ["explain", str(tmp_path / "nomodel"),
+                                   str(tmp_path / "features.tsv"), "-o",
+                                   str(tmp_path / "x.parquet")])
+    assert bad.exit_code == 2 and "cannot load model" in bad.output
+    assert pd.read_parquet(out).shape[0] == 40

@@ -1,0 +1,95 @@
+"""``tmeprog explain``: SHAP table (and figures) of a logged model on a cohort or file."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import typer
+
+from tmeprog.cli.common import (
+    ANNOT_OPT,
+    CLINICAL_OPT,
+    KIND_OPT,
+    ORIENT_OPT,
+    SCALE_OPT,
+    err,
+    fail,
+    load_input,
+    out,
+)
+from tmeprog.errors import InputError, TmeprogError
+
+
+def load_scorer(model_uri: str):
+    """The fitted scorer inside a tmeprog pyfunc model (``runs:/...``, ``models:/...``, path)."""
+    import mlflow
+
+    try:
+        py = mlflow.pyfunc.load_model(model_uri)
+    except Exception as exc:  # mlflow raises several types for unknown/unreachable URIs
+        raise InputError(f"cannot load model {model_uri!r}: {str(exc).splitlines()[0]}") from exc
+    scorer = getattr(py.unwrap_python_model(), "scorer", None)
+    if scorer is None:
+        raise InputError(f"{model_uri!r} is not a tmeprog model (no scorer inside)")
+    return scorer
+
+
+def _frame(cohort):
+    import pandas as pd
+
+    table = cohort.expression if cohort.expression is not None else cohort.features
+    if table is None:
+        raise InputError(f"{cohort.name!r} holds neither expression nor a feature table")
+    clin = cohort.clinical.drop(columns=[c for c in cohort.clinical.columns
+                                         if c in table.columns])
+    return pd.concat([table, clin.reindex(table.index)], axis=1)
+
+
+def explain(
+    model_uri: str = typer.Argument(..., help="MLflow model URI (runs:/, models:/ or a path)."),
+    input: str = typer.Argument(..., help="Cohort name or expression/feature file."),
+    output: Path = typer.Option(..., "-o", "--output", help="SHAP table (.parquet)."),
+    figures: Path = typer.Option(None, "--figures", help="Folder for the SHAP figures."),
+    patient: list[str] = typer.Option(None, "--patient", help="Sample id to draw a waterfall "
+                                                              "for (repeatable; none by "
+                                                              "default)."),
+    background: str = typer.Option(None, "--background", help="Cohort or file of reference "
+                                                              "rows (trees: interventional "
+                                                              "SHAP)."),
+    jobs: int = typer.Option(1, "--jobs", help="Worker processes for forests."),
+    overwrite: bool = typer.Option(False, help="Replace existing output files."),
+    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
+    annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
+) -> None:
+    """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
+    from tmeprog.explain import explain_scorer, write_shap_table
+    from tmeprog.explain.plots import save_figures
+
+    try:
+        if output.suffix.lower() != ".parquet":
+            raise InputError(f"output {str(output)!r}: use a .parquet file name")
+        if output.exists() and not overwrite:
+            raise InputError(f"{output} exists; pass --overwrite to replace it")
+        scorer = load_scorer(model_uri)
+        frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind))
+        bg = None
+        if background is not None:
+            bg = _frame(load_input(background, clinical=None, scale=scale,
+                                   orientation=orientation, annotation=annotation, kind=kind))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = explain_scorer(scorer, frame, bg, n_jobs=jobs)
+        for w in caught:
+            err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_shap_table(res, output, overwrite=overwrite)
+        paths = []
+        if figures is not None:
+            paths = save_figures(res, figures, patients=patient or None, overwrite=overwrite)
+    except TmeprogError as exc:
+        fail(exc)
+    out.print(f"{res.values.shape[0]} samples x {res.values.shape[1]} features -> {output} "
+              f"(SHAP on {res.output}; base {res.base_value:.4g})")
+    for p in paths:
+        out.print(f"figure -> {p}")

@@ -1,0 +1,877 @@
+"""Therapy-response classifiers (pCR, landmark events) on feature tables with clinical covariates.
+
+Both models follow scikit-learn conventions (parameters stored as given, validation in ``fit``,
+fitted attributes ending in ``_``, ``clone``-able) and share one input handling:
+
+``fit(X, y, sample_weight=None)``
+    ``X`` a samples x columns DataFrame. Numeric columns holding only 0/1 are *binary* (median
+    imputed, kept 0/1); other numeric columns are *continuous* (training-median imputation, then
+    z-scored with training moments, so effects are per SD); non-numeric columns are categorical
+    and one-hot coded against their most frequent training level (missing = its own level
+    ``NA``). All-missing or constant columns are dropped with a :class:`ColumnDroppedWarning`.
+    The column named ``arm_column`` (default ``"arm"``) is the treatment arm: arms with
+    fewer than ``min_arm_size`` training patients are pooled into one level ``"other"`` with a
+    :class:`SmallArmWarning`. ``y`` holds 0/1 labels only (bool or 0/1 numbers; anything else
+    raises :class:`~tmeprog.errors.InputError`, as does a single class). Rows with
+    ``sample_weight == 0`` are dropped first, so a landmark outcome (NaN where unknown, weight 0)
+    can be passed as is.
+``predict_proba(X)``
+    ``(n, 2)`` array, columns P(y=0), P(y=1). Categorical levels not seen in ``fit`` get all-zero
+    dummies (the reference level) with an :class:`UnseenLevelWarning`.
+``summary()``
+    A DataFrame; ``summary().attrs["note"]`` says how it was obtained.
+
+:class:`PenalisedLogistic` can add arm x feature interactions (``arm_interaction=True``): for each
+interacted feature ``j`` a main effect ``b_j`` plus one deviation ``g_ja`` per arm (every arm,
+the reference included), so the penalty shrinks arm-specific effects towards a common one. The
+effect of feature ``j`` within arm ``a`` is ``b_j + g_ja`` (log odds ratio per SD of ``j``; SD of
+the whole training set), tabulated by :meth:`PenalisedLogistic.arm_effects`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from tmeprog.errors import InputError
+
+OTHER_ARM = "other"
+MISSING_LEVEL = "NA"
+MIN_ARM_SIZE = 10
+MAX_FAILED_SHARE = 0.2
+"""Bootstrap CIs are NaN when more than this share of refits fail."""
+
+
+class SmallArmWarning(UserWarning):
+    """An arm has too few patients (or a single outcome class); it is pooled or dropped."""
+
+
+class ColumnDroppedWarning(UserWarning):
+    """A column was dropped before fitting (all missing, constant, or a single level)."""
+
+
+class UnseenLevelWarning(UserWarning):
+    """A categorical level at prediction was not seen in ``fit``; it is coded as the reference."""
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def as_table(X, where: str = "X") -> pd.DataFrame:
+    """``X`` as a DataFrame with string column names; numeric and categorical columns allowed.
+
+    Arrays get columns ``x0, x1, ...``. Empty tables, duplicated names and infinite values raise
+    :class:`~tmeprog.errors.InputError`.
+    """
+    if isinstance(X, pd.DataFrame):
+        df = X.copy()
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise InputError(f"{where}: expected a 2-D samples x features table, got {arr.ndim}-D")
+        df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    if df.shape[0] == 0 or df.shape[1] == 0:
+        raise InputError(f"{where}: empty table {df.shape}; pass at least one sample and column")
+    df.columns = [str(c) for c in df.columns]
+    if df.columns.has_duplicates:
+        dup = df.columns[df.columns.duplicated()].unique()[:5].tolist()
+        raise InputError(f"{where}: duplicated column names {dup}; rename them")
+    num = [c for c in df.columns if _is_numeric(df[c])]
+    if num:
+        inf = np.isinf(_numeric(df, num).to_numpy()).any(axis=0)
+        if inf.any():
+            raise InputError(f"{where}: infinite values in columns "
+                             f"{[c for c, b in zip(num, inf, strict=True) if b][:5]}; replace "
+                             "them by NaN")
+    return df
+
+
+def _numeric(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Float copy of numeric columns (nullable integers and booleans: NA -> NaN)."""
+    try:
+        return df[cols].astype(float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"columns {cols[:5]} ...: expected numbers ({exc}); pass the numeric "
+                         "columns the model was fitted on") from exc
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+
+
+def check_binary_target(y, n_samples: int | None = None, where: str = "y") -> np.ndarray:
+    """Validate 0/1 labels and return them as an int array.
+
+    Accepts bools and numbers equal to 0 or 1 (any numeric dtype). Missing values, other values,
+    a wrong length or a single class raise :class:`~tmeprog.errors.InputError`.
+    """
+    s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) and y.shape[1] == 1 else y
+    arr = np.asarray(s.to_numpy() if isinstance(s, pd.Series | pd.DataFrame) else s, dtype=object)
+    if arr.ndim != 1:
+        raise InputError(f"{where}: expected one label per sample (1-D), got shape {arr.shape}")
+    if n_samples is not None and len(arr) != n_samples:
+        raise InputError(f"{where}: {len(arr)} labels for {n_samples} samples")
+    ok = np.array([isinstance(v, bool | np.bool_) or (isinstance(v, int | float | np.number)
+                   and not isinstance(v, complex) and v in (0, 1)) for v in arr], dtype=bool)
+    if not ok.all():
+        bad = pd.unique(pd.Series(arr[~ok], dtype=object).astype(str))[:5].tolist()
+        raise InputError(f"{where}: labels must be 0/1 (or True/False); found {bad} in "
+                         f"{int((~ok).sum())} rows; recode the outcome, drop unknown rows, or give "
+                         "them sample_weight 0")
+    out = arr.astype(float).astype(int)
+    if len(np.unique(out)) < 2:
+        raise InputError(f"{where}: only class {int(out[0])} among {len(out)} samples; a "
+                         "classifier needs both responders (1) and non-responders (0)")
+    return out
+
+
+def check_sample_weight(sample_weight, n_samples: int, where: str = "sample_weight"
+                        ) -> np.ndarray | None:
+    """None or a finite, non-negative float array of length ``n_samples`` with a positive sum."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=float).ravel()
+    if len(w) != n_samples:
+        raise InputError(f"{where}: {len(w)} weights for {n_samples} samples")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError(f"{where}: weights must be finite and >= 0")
+    if w.sum() <= 0:
+        raise InputError(f"{where}: every weight is 0; nothing to fit")
+    return w
+
+
+def check_aligned(X: pd.DataFrame, y, where: str) -> None:
+    """Raise when pandas labels and table carry different row indexes."""
+    if isinstance(y, pd.Series | pd.DataFrame) and isinstance(X, pd.DataFrame):
+        if len(y) == len(X) and not y.index.equals(X.index):
+            raise InputError(f"{where}: the labels' index differs from the feature table's; "
+                             "align them (y.loc[X.index]) or pass plain arrays")
+
+
+def prepare_fit_inputs(X, y, sample_weight, where: str
+                       ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """Checked table, labels and weights, with zero-weight rows removed."""
+    df = as_table(X, "X")
+    check_aligned(df, y, where)
+    w = check_sample_weight(sample_weight, len(df))
+    if w is not None and (w == 0).any():
+        keep = w > 0
+        df = df.loc[keep]
+        y = np.asarray(y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else y,
+                       dtype=object)[keep]
+        w = w[keep]
+    yy = check_binary_target(y, len(df), f"{where}: y")
+    return df, yy, w
+
+
+# --------------------------------------------------------------------------- design matrix
+
+
+@dataclass
+class Design:
+    """How raw columns become model terms (fitted on training rows only).
+
+    Attributes
+    ----------
+    columns_in : list of str
+        Raw columns seen in ``fit``.
+    continuous, binary : list of str
+        Numeric columns kept, by kind (continuous ones are z-scored).
+    categorical : dict
+        ``column -> (levels, reference)`` with levels after pooling small arms.
+    arm_column : str or None
+        The arm column when present.
+    arm_map : dict
+        Raw arm -> arm level (small arms -> ``"other"``).
+    arm_counts : dict
+        Training patients per arm level.
+    interaction : list of str
+        Features interacted with arm.
+    terms : pandas.DataFrame
+        One row per design column: ``kind``, ``feature``, ``level``, ``scale``.
+    """
+
+    columns_in: list
+    continuous: list
+    binary: list
+    categorical: dict
+    arm_column: str | None
+    arm_map: dict
+    arm_counts: dict
+    interaction: list
+    medians: pd.Series
+    means: pd.Series
+    scales: pd.Series
+    terms: pd.DataFrame
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.terms.index)
+
+    @property
+    def arm_levels(self) -> list[str]:
+        return self.categorical[self.arm_column][0] if self.arm_column else []
+
+
+def _levels(s: pd.Series) -> pd.Series:
+    return s.astype(object).where(s.notna(), MISSING_LEVEL).astype(str)
+
+
+def fit_design(df: pd.DataFrame, *, arm_column: str | None, min_arm_size: int,
+               interaction: bool, interaction_features=None, where: str = "X") -> Design:
+    """Learn the design (kinds, levels, imputation, scaling, interactions) from training rows."""
+    arm_col = arm_column if arm_column is not None and arm_column in df.columns else None
+    if interaction and arm_col is None:
+        raise InputError(f"{where}: arm_interaction=True needs the arm column {arm_column!r} in X "
+                         f"(columns: {list(df.columns)[:8]} ...); add it or turn the option off")
+    cats = [c for c in df.columns if c == arm_col or not _is_numeric(df[c])]
+    num = [c for c in df.columns if c not in cats]
+    continuous, binary = [], []
+    if num:
+        v = _numeric(df, num).to_numpy()
+        seen = ~np.isnan(v)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            lo, hi = np.nanmin(v, axis=0), np.nanmax(v, axis=0)
+        unusable = ~seen.any(axis=0) | (lo == hi)
+        if unusable.any():
+            bad = [c for c, u in zip(num, unusable, strict=True) if u]
+            warnings.warn(f"{where}: dropped {len(bad)} all-missing or constant column(s) before "
+                          f"fitting: {bad[:5]}", ColumnDroppedWarning, stacklevel=3)
+        is_bin = (np.where(seen, (v == 0) | (v == 1), True)).all(axis=0)
+        for c, u, b in zip(num, unusable, is_bin, strict=True):
+            if not u:
+                (binary if b else continuous).append(c)
+    arm_map: dict = {}
+    arm_counts: dict = {}
+    categorical: dict = {}
+    for c in cats:
+        lev = _levels(df[c])
+        if c == arm_col:
+            if interaction and df[c].isna().any():
+                raise InputError(f"{where}: {int(df[c].isna().sum())} samples lack an arm "
+                                 f"({arm_col!r}) while arm_interaction=True; fill the arm or drop "
+                                 "those samples")
+            counts = lev.value_counts()
+            small = sorted(counts.index[counts < min_arm_size])
+            if small:
+                warnings.warn(
+                    f"{where}: arms {small} have fewer than {min_arm_size} training patients "
+                    f"({', '.join(str(int(counts[a])) for a in small)}); pooled into "
+                    f"{OTHER_ARM!r}", SmallArmWarning, stacklevel=3)
+            arm_map = {a: (OTHER_ARM if a in small else a) for a in counts.index}
+            lev = lev.map(arm_map)
+            arm_counts = {k: int(v) for k, v in lev.value_counts().items()}
+        counts = lev.value_counts()
+        levels = sorted(counts.index)
+        ref = sorted(counts.index[counts == counts.max()])[0]
+        if len(levels) < 2 and c != arm_col:
+            warnings.warn(f"{where}: categorical column {c!r} has a single level; dropped",
+                          ColumnDroppedWarning, stacklevel=3)
+            continue
+        categorical[c] = (levels, ref)
+    vals = _numeric(df, continuous + binary)
+    medians = vals.median()
+    imputed = vals[continuous].fillna(medians[continuous])
+    means, scales = imputed.mean(), imputed.std(ddof=0)
+    scales[scales <= 0] = 1.0  # cannot happen for kept columns; guards round-off
+    numeric = continuous + binary
+    if interaction:
+        inter = numeric if interaction_features is None else [str(f) for f in interaction_features]
+        unknown = [f for f in inter if f not in numeric]
+        if unknown:
+            raise InputError(f"{where}: interaction_features {unknown[:5]} are not numeric "
+                             "columns of X; choose among the numeric features")
+    else:
+        inter = []
+    rows = []
+    for c in continuous:
+        rows.append((c, "continuous", c, "", "per SD"))
+    for c in binary:
+        rows.append((c, "binary", c, "", "1 vs 0"))
+    for c, (levels, ref) in categorical.items():
+        for lv in levels:
+            if lv != ref:
+                rows.append((f"{c}={lv}", "arm" if c == arm_col else "categorical", c, lv,
+                             f"vs {ref}"))
+    arm_levels = categorical[arm_col][0] if arm_col else []
+    for f in inter:
+        per = "per SD" if f in continuous else "1 vs 0"
+        for a in arm_levels:
+            rows.append((f"{f}:arm={a}", "interaction", f, a, f"{per}, deviation in arm {a}"))
+    if not rows:
+        raise InputError(f"{where}: no usable column left (all constant or missing)")
+    terms = pd.DataFrame(rows, columns=["term", "kind", "feature", "level", "scale"])
+    terms = terms.set_index("term")
+    return Design(list(df.columns), continuous, binary, categorical, arm_col, arm_map,
+                  arm_counts, inter, medians, means, scales, terms)
+
+
+def transform_design(d: Design, df: pd.DataFrame, where: str = "X") -> pd.DataFrame:
+    """Design matrix (float DataFrame, columns ``d.columns``) of raw table ``df``."""
+    missing = [c for c in d.columns_in if c not in df.columns]
+    if missing:
+        raise InputError(f"{where}: columns missing at prediction: {missing[:5]} "
+                         f"({len(missing)} of {len(d.columns_in)}); pass the columns used in fit")
+    parts = {}
+    numeric = d.continuous + d.binary
+    if numeric:
+        v = _numeric(df, numeric).to_numpy()
+        v = np.where(np.isnan(v), d.medians[numeric].to_numpy()[None, :], v)
+        k = len(d.continuous)
+        v[:, :k] = (v[:, :k] - d.means[d.continuous].to_numpy()) / d.scales[d.continuous].to_numpy()
+        parts = dict(zip(numeric, v.T, strict=True))
+    for c, (levels, ref) in d.categorical.items():
+        lev = _levels(df[c])
+        if c == d.arm_column:
+            lev = lev.map(lambda a: d.arm_map.get(a, a))
+        unseen = sorted(set(lev) - set(levels))
+        if unseen:
+            warnings.warn(f"{where}: levels {unseen[:5]} of {c!r} were not seen in fit; coded "
+                          f"as the reference level {ref!r}", UnseenLevelWarning, stacklevel=3)
+        for lv in levels:
+            if lv != ref:
+                parts[f"{c}={lv}"] = (lev == lv).to_numpy(dtype=float)
+        if c == d.arm_column:
+            arm_lev = lev
+    for f in d.interaction:
+        for a in d.arm_levels:
+            parts[f"{f}:arm={a}"] = parts[f] * (arm_lev == a).to_numpy(dtype=float)
+    out = pd.DataFrame(parts, index=df.index)
+    return out[d.columns]
+
+
+# --------------------------------------------------------------------------- shared base
+
+
+class _ResponseModel(ClassifierMixin, BaseEstimator):
+    """Base: subclasses implement ``_fit_design``, ``_margin`` and ``summary``."""
+
+    _interaction = False
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the design (imputation, scaling, coding) and the model on training rows.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n_samples, n_columns)
+            Features and clinical covariates (numeric or categorical); NaN allowed.
+        y : array-like of shape (n_samples,)
+            0/1 outcome (1 = response, e.g. pCR, or event by the landmark).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights (e.g. IPCW); rows with weight 0 are dropped.
+
+        Returns
+        -------
+        self
+        """
+        name = type(self).__name__
+        df, yy, w = prepare_fit_inputs(X, y, sample_weight, name)
+        if int(self.min_arm_size) < 1:
+            raise InputError(f"{name}: min_arm_size must be >= 1")
+        design = fit_design(df, arm_column=self.arm_column, min_arm_size=int(self.min_arm_size),
+                            interaction=self._interaction,
+                            interaction_features=getattr(self, "interaction_features", None),
+                            where=name)
+        Z = transform_design(design, df, name)
+        self.design_ = design
+        self.feature_names_in_ = np.asarray(df.columns, dtype=object)
+        self.n_features_in_ = df.shape[1]
+        self.classes_ = np.array([0, 1])
+        self.n_train_ = len(yy)
+        self.n_positive_ = int(yy.sum())
+        self.weighted_ = w is not None
+        self._fit_design(Z, yy, w)
+        return self
+
+    def _design(self, X) -> pd.DataFrame:
+        check_is_fitted(self, "design_")
+        return transform_design(self.design_, as_table(X, "X"), type(self).__name__)
+
+    def decision_function(self, X) -> np.ndarray:
+        """Log-odds of response."""
+        return self._margin(self._design(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``(n, 2)`` array of P(y=0), P(y=1)."""
+        p = special.expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        """0/1 at probability 0.5."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+# --------------------------------------------------------------------------- logistic
+
+
+def _logistic(C: float, l1_ratio: float, solver: str, max_iter: int, tol: float, class_weight,
+              random_state):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, l1_ratio=l1_ratio, solver=solver, max_iter=max_iter, tol=tol,
+                              class_weight=class_weight, random_state=random_state)
+
+
+def wald_refit(Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None,
+               max_abs_coef: float = 10.0, max_cond: float = 1e12) -> pd.DataFrame:
+    """Unpenalised logistic refit with Wald statistics from the Fisher information.
+
+    The refit is :class:`sklearn.linear_model.LogisticRegression` with ``C=inf``
+    (newton-cholesky); the information matrix ``X1' diag(w p (1 - p)) X1`` (``X1`` = design with
+    an intercept column) is computed here and inverted for the covariance. With weights it is
+    the model-based (not sandwich) information.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per term: ``coef``, ``se``, ``or``, ``ci_low``, ``ci_high``, ``p``. When the refit shows
+        (quasi-)separation - not converged, ``|coef| > max_abs_coef`` or an information matrix
+        with condition number above ``max_cond`` - every value is NaN and
+        ``attrs["failed"]`` says why.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    cols = ["coef", "se", "or", "ci_low", "ci_high", "p"]
+    out = pd.DataFrame(np.nan, index=Z.columns, columns=cols)
+    if Z.shape[1] == 0:
+        return out
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        m = LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=200, tol=1e-10)
+        m.fit(Z.to_numpy(), y, sample_weight=w)
+    beta = np.concatenate([m.intercept_, m.coef_[0]])
+    X1 = np.column_stack([np.ones(len(Z)), Z.to_numpy()])
+    p = special.expit(X1 @ beta)
+    ww = (np.ones(len(y)) if w is None else w) * p * (1 - p)
+    info = X1.T @ (X1 * ww[:, None])
+    cond = np.linalg.cond(info)
+    why = None
+    if any(issubclass(c.category, ConvergenceWarning) for c in caught):
+        why = "the unpenalised refit did not converge"
+    elif np.max(np.abs(beta[1:])) > max_abs_coef:
+        why = f"a refit coefficient exceeds {max_abs_coef:g} on the log-odds scale"
+    elif not np.isfinite(cond) or cond > max_cond:
+        why = f"the information matrix is near-singular (condition number {cond:.2g})"
+    if why is not None:
+        out.attrs["failed"] = (f"{why}: (quasi-)separation or too many terms for "
+                               f"{len(y)} samples; use ci='bootstrap' or fewer features")
+        return out
+    se = np.sqrt(np.diag(np.linalg.inv(info)))[1:]
+    b = beta[1:]
+    z = stats.norm.ppf(0.975)
+    out["coef"], out["se"] = b, se
+    out["or"], out["ci_low"], out["ci_high"] = np.exp(b), np.exp(b - z * se), np.exp(b + z * se)
+    out["p"] = 2 * stats.norm.sf(np.abs(b / se))
+    return out
+
+
+def stratified_resample(rng: np.random.Generator, strata: np.ndarray) -> np.ndarray:
+    """Row positions of one bootstrap resample drawn with replacement within each stratum."""
+    parts = []
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        parts.append(rng.choice(idx, size=len(idx), replace=True))
+    return np.sort(np.concatenate(parts))
+
+
+class PenalisedLogistic(_ResponseModel):
+    """Elastic-net / L2 logistic regression (scikit-learn) with arm covariates and interactions.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse penalty strength (``LogisticRegression(C=...)``).
+    l1_ratio : float, default=0.0
+        0 = ridge (L2), 1 = lasso, in between = elastic net.
+    solver : {"auto", "lbfgs", "liblinear", "saga", "newton-cholesky"}, default="auto"
+        "auto": newton-cholesky for ``l1_ratio == 0`` (robust to the strongly correlated
+        signature scores), saga otherwise. liblinear allows only 0 or 1.
+    max_iter : int, default=2000
+    tol : float, default=1e-4
+    class_weight : dict, "balanced" or None
+    arm_column : str or None, default="arm"
+        Column of ``X`` holding the treatment arm (one-hot coded; optional unless
+        ``arm_interaction``).
+    arm_interaction : bool, default=False
+        Add arm x feature terms (see the module docstring); the arm column is then required and
+        may not be missing.
+    interaction_features : list of str, optional
+        Numeric columns interacted with arm (default: all numeric columns).
+    min_arm_size : int, default=10
+        Arms with fewer training patients are pooled into ``"other"`` (warning).
+    ci : {"auto", "wald", "bootstrap", "none"}, default="auto"
+        How :meth:`summary` and :meth:`arm_effects` get 95% CIs, computed in ``fit``:
+        "wald" - an unpenalised refit on the selected terms (non-zero penalised coefficient;
+        with interactions, each selected feature gets one slope per arm instead of main effect
+        + deviations) with Wald intervals from the Fisher information (:func:`wald_refit`; NaN
+        under separation); "bootstrap" - the same penalised model refitted on ``n_boot``
+        bootstrap resamples stratified by outcome (and arm), 2.5-97.5 percentiles of the
+        penalised coefficients, preprocessing held fixed; "auto" = "bootstrap" with
+        interactions, else "wald"; "none" - no CIs (fast; cross-validation uses it).
+    n_boot : int, default=200
+        Bootstrap resamples for ``ci="bootstrap"``.
+    random_state : int, default=0
+        Seed of the solver and of the bootstrap.
+
+    Attributes
+    ----------
+    design_ : Design
+        Fitted coding, imputation and scaling.
+    model_ : sklearn.linear_model.LogisticRegression
+    coef_ : pandas.Series
+        Penalised log odds ratios per design term (per SD for continuous features).
+    intercept_ : float
+    ci_table_ : pandas.DataFrame or None
+        Per term: ``or``, ``ci_low``, ``ci_high``, ``p`` from the CI method.
+    arm_ci_ : pandas.DataFrame or None
+        Per (feature, arm) the same columns (interaction models).
+    ci_note_ : str
+    """
+
+    def __init__(self, C: float = 1.0, l1_ratio: float = 0.0, solver: str = "auto",
+                 max_iter: int = 2000, tol: float = 1e-4, class_weight=None,
+                 arm_column: str | None = "arm", arm_interaction: bool = False,
+                 interaction_features=None, min_arm_size: int = MIN_ARM_SIZE, ci: str = "auto",
+                 n_boot: int = 200, random_state: int | None = 0):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.class_weight = class_weight
+        self.arm_column = arm_column
+        self.arm_interaction = arm_interaction
+        self.interaction_features = interaction_features
+        self.min_arm_size = min_arm_size
+        self.ci = ci
+        self.n_boot = n_boot
+        self.random_state = random_state
+
+    @property
+    def _interaction(self) -> bool:  # read by the shared fit
+        return bool(self.arm_interaction)
+
+    def _solver(self) -> str:
+        r = float(self.l1_ratio)
+        if not 0.0 <= r <= 1.0:
+            raise InputError(f"PenalisedLogistic: l1_ratio must be in [0, 1], got {r}")
+        if not float(self.C) > 0:
+            raise InputError(f"PenalisedLogistic: C must be > 0, got {self.C}")
+        s = self.solver
+        if s == "auto":
+            return "newton-cholesky" if r == 0 else "saga"
+        if s not in ("lbfgs", "liblinear", "saga", "newton-cholesky"):
+            raise InputError(f"PenalisedLogistic: unknown solver {s!r}")
+        if s in ("lbfgs", "newton-cholesky") and r > 0:
+            raise InputError(f"PenalisedLogistic: solver {s!r} supports only l1_ratio=0; "
+                             "use saga")
+        if s == "liblinear" and 0 < r < 1:
+            raise InputError("PenalisedLogistic: liblinear supports l1_ratio 0 or 1 only; "
+                             "use saga for the elastic net")
+        return s
+
+    def _new_model(self):
+        return _logistic(float(self.C), float(self.l1_ratio), self._solver(), int(self.max_iter),
+                         float(self.tol), self.class_weight, self.random_state)
+
+    def _ci_method(self) -> str:
+        if self.ci not in ("auto", "wald", "bootstrap", "none"):
+            raise InputError(f"PenalisedLogistic: unknown ci {self.ci!r}; choose auto, wald, "
+                             "bootstrap or none")
+        if self.ci == "auto":
+            return "bootstrap" if self.arm_interaction else "wald"
+        return self.ci
+
+    def _fit_design(self, Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> None:
+        method = self._ci_method()
+        model = self._new_model()
+        model.fit(Z.to_numpy(), y, sample_weight=w)
+        self.model_ = model
+        self.coef_ = pd.Series(model.coef_[0], index=Z.columns, name="coef")
+        self.intercept_ = float(model.intercept_[0])
+        self.ci_table_ = self.arm_ci_ = None
+        if method == "none":
+            self.ci_note_ = "no confidence intervals (ci='none')"
+        elif method == "wald":
+            self._wald(Z, y, w)
+        else:
+            self._bootstrap(Z, y, w)
+
+    def _margin(self, Z: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return Z.to_numpy() @ self.coef_.to_numpy() + self.intercept_
+
+    # -- per-arm effects -------------------------------------------------------------------
+
+    def _arm_effect_matrix(self) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+        """Linear map from coefficients to per-arm effects (rows = (feature, arm))."""
+        d = self.design_
+        pairs = [(f, a) for f in d.interaction for a in d.arm_levels]
+        cols = list(self.coef_.index)
+        A = np.zeros((len(pairs), len(cols)))
+        for i, (f, a) in enumerate(pairs):
+            A[i, cols.index(f)] = 1.0
+            A[i, cols.index(f"{f}:arm={a}")] = 1.0
+        return pd.DataFrame(A, columns=cols), pairs
+
+    def _wald(self, Z, y, w) -> None:
+        d = self.design_
+        coef = self.coef_
+        selected = set(coef.index[coef.to_numpy() != 0])
+        inter_sel = [f for f in d.interaction
+                     if f in selected or any(f"{f}:arm={a}" in selected for a in d.arm_levels)]
+        terms = d.terms
+        keep = []
+        for t in terms.index:
+            kind, feat = terms.at[t, "kind"], terms.at[t, "feature"]
+            if kind == "interaction":
+                if feat in inter_sel:
+                    keep.append(t)
+            elif feat in d.interaction:
+                continue  # main effect replaced by per-arm slopes in the refit
+            elif t in selected:
+                keep.append(t)
+        refit = wald_refit(Z[keep], y, w)
+        table = pd.DataFrame(np.nan, index=coef.index, columns=["or", "ci_low", "ci_high", "p"])
+        plain = [t for t in keep if terms.at[t, "kind"] != "interaction"]
+        table.loc[plain] = refit.loc[plain, ["or", "ci_low", "ci_high", "p"]].to_numpy()
+        self.ci_table_ = table
+        if d.interaction:
+            rows = []
+            for f in d.interaction:
+                for a in d.arm_levels:
+                    t = f"{f}:arm={a}"
+                    vals = (refit.loc[t, ["or", "ci_low", "ci_high", "p"]].to_numpy()
+                            if t in refit.index else np.full(4, np.nan))
+                    rows.append((f, a, *vals))
+            self.arm_ci_ = pd.DataFrame(rows, columns=["feature", "arm", "or", "ci_low",
+                                                       "ci_high", "p"])
+        how = (f"or, 95% CI and p from an unpenalised logistic refit on the {len(keep)} selected "
+               "terms of the training data (Wald intervals from the Fisher information; they "
+               "ignore the penalty and the selection, so they are optimistic)")
+        if d.interaction:
+            how += ("; interacted features get one slope per arm in the refit, so their main "
+                    "effect and deviation rows have no CI (see arm_effects())")
+        if refit.attrs.get("failed"):
+            how += f"; refit failed: {refit.attrs['failed']}"
+        self.ci_note_ = how
+
+    def _bootstrap(self, Z, y, w) -> None:
+        d = self.design_
+        n_boot = int(self.n_boot)
+        if n_boot < 2:
+            raise InputError("PenalisedLogistic: n_boot must be >= 2 for bootstrap CIs")
+        A, pairs = (self._arm_effect_matrix() if d.interaction else (None, []))
+        strata, by_arm = y.astype(str), False
+        if d.arm_column is not None:
+            ref = d.categorical[d.arm_column][1]
+            arm = np.full(len(y), ref, dtype=object)
+            for lv in d.arm_levels:
+                col = f"{d.arm_column}={lv}"
+                if col in Z.columns:
+                    arm[Z[col].to_numpy() == 1] = lv
+            combo = np.array([f"{a}|{b}" for a, b in zip(strata, arm, strict=True)])
+            if np.unique(combo, return_counts=True)[1].min() >= 2:
+                strata, by_arm = combo, True
+        rng = np.random.default_rng(self.random_state)
+        Zn = Z.to_numpy()
+        reps, arm_reps, failed = [], [], 0
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for _ in range(n_boot):
+                idx = stratified_resample(rng, strata)
+                if len(np.unique(y[idx])) < 2:
+                    failed += 1
+                    continue
+                m = self._new_model()
+                try:
+                    m.fit(Zn[idx], y[idx], sample_weight=None if w is None else w[idx])
+                except ValueError:
+                    failed += 1
+                    continue
+                reps.append(m.coef_[0])
+                if A is not None:
+                    arm_reps.append(A.to_numpy() @ m.coef_[0])
+        ok = failed <= MAX_FAILED_SHARE * n_boot
+        table = pd.DataFrame(np.nan, index=self.coef_.index,
+                             columns=["or", "ci_low", "ci_high", "p"])
+        table["or"] = np.exp(self.coef_.to_numpy())
+        if ok:
+            lo, hi = np.percentile(np.asarray(reps), [2.5, 97.5], axis=0)
+            table["ci_low"], table["ci_high"] = np.exp(lo), np.exp(hi)
+        self.ci_table_ = table
+        if A is not None:
+            eff = A.to_numpy() @ self.coef_.to_numpy()
+            arm_tab = pd.DataFrame(pairs, columns=["feature", "arm"])
+            arm_tab["or"] = np.exp(eff)
+            arm_tab["ci_low"] = arm_tab["ci_high"] = np.nan
+            if ok:
+                lo, hi = np.percentile(np.asarray(arm_reps), [2.5, 97.5], axis=0)
+                arm_tab["ci_low"], arm_tab["ci_high"] = np.exp(lo), np.exp(hi)
+            arm_tab["p"] = np.nan
+            self.arm_ci_ = arm_tab
+        self.ci_note_ = (
+            f"95% CI: 2.5-97.5 percentiles of the penalised coefficients over {n_boot} bootstrap "
+            f"refits (resampled within outcome{' x arm' if by_arm else ''} strata, "
+            f"seed {self.random_state}; imputation and scaling held fixed); or = penalised "
+            "estimate; no p-values"
+            + ("" if ok else f"; {failed} of {n_boot} refits failed, CI set to NaN")
+        )
+
+    # -- tables ----------------------------------------------------------------------------
+
+    def summary(self) -> pd.DataFrame:
+        """Penalised coefficients and odds ratios with 95% CIs, one row per design term.
+
+        Columns: ``kind``, ``scale`` (per SD, 1 vs 0, vs reference level, deviation in an
+        arm), ``coef_penalised``, ``or_penalised``, then ``or``, ``ci_low``, ``ci_high``, ``p``
+        from the CI method (see ``attrs["note"]``).
+        """
+        check_is_fitted(self, "coef_")
+        t = self.design_.terms
+        out = pd.DataFrame({"kind": t["kind"], "scale": t["scale"],
+                            "coef_penalised": self.coef_, "or_penalised": np.exp(self.coef_)})
+        ci = (self.ci_table_ if self.ci_table_ is not None else
+              pd.DataFrame(np.nan, index=out.index, columns=["or", "ci_low", "ci_high", "p"]))
+        out = pd.concat([out, ci], axis=1)
+        out.index.name = "term"
+        out.attrs["note"] = self._note()
+        return out
+
+    def arm_effects(self) -> pd.DataFrame:
+        """Odds ratio per SD of each interacted feature within each arm, with 95% CIs.
+
+        Columns: ``feature``, ``arm``, ``n_arm`` (training patients), ``log_or_penalised``
+        (main effect + arm deviation), ``or_penalised``, ``or``, ``ci_low``, ``ci_high``, ``p``
+        (from the CI method; Wald: the per-arm slope of the unpenalised refit).
+        """
+        check_is_fitted(self, "coef_")
+        d = self.design_
+        if not d.interaction:
+            raise InputError("arm_effects() needs a model fitted with arm_interaction=True")
+        A, pairs = self._arm_effect_matrix()
+        eff = A.to_numpy() @ self.coef_.to_numpy()
+        out = pd.DataFrame(pairs, columns=["feature", "arm"])
+        out["n_arm"] = [d.arm_counts.get(a, 0) for _, a in pairs]
+        out["log_or_penalised"] = eff
+        out["or_penalised"] = np.exp(eff)
+        ci = self.arm_ci_
+        for c in ("or", "ci_low", "ci_high", "p"):
+            out[c] = np.nan if ci is None else ci[c].to_numpy()
+        out.attrs["note"] = self._note()
+        return out
+
+    def _note(self) -> str:
+        d = self.design_
+        arm = ""
+        if d.arm_column:
+            arm = (f"; arm reference {d.categorical[d.arm_column][1]!r}, pooled into "
+                   f"{OTHER_ARM!r}: "
+                   f"{sorted(a for a, v in d.arm_map.items() if v == OTHER_ARM) or 'none'}")
+        return (f"logistic regression (C={self.C:g}, l1_ratio={self.l1_ratio:g}, solver "
+                f"{self.model_.solver}) on {self.n_train_} samples, {self.n_positive_} positive"
+                f"{' (weighted)' if self.weighted_ else ''}; continuous features per training SD"
+                f"{arm}; {self.ci_note_}")
+
+
+# --------------------------------------------------------------------------- xgboost
+
+
+class XGBResponseClassifier(_ResponseModel):
+    """Gradient-boosted trees (xgboost ``binary:logistic``) on the same coded design.
+
+    Parameters
+    ----------
+    n_estimators : int, default=200
+    learning_rate : float, default=0.05
+    max_depth : int, default=2
+    min_child_weight : float, default=1.0
+    subsample : float, default=0.8
+    colsample_bytree : float, default=0.8
+    reg_lambda : float, default=1.0
+    arm_column : str or None, default="arm"
+        Column of ``X`` holding the arm (one-hot coded; trees model arm x feature interplay).
+    min_arm_size : int, default=10
+        Arms with fewer training patients are pooled into ``"other"`` (warning).
+    random_state : int, default=0
+    n_jobs : int, default=1
+
+    Attributes
+    ----------
+    design_ : Design
+    booster_ : xgboost.Booster
+    """
+
+    def __init__(self, n_estimators: int = 200, learning_rate: float = 0.05, max_depth: int = 2,
+                 min_child_weight: float = 1.0, subsample: float = 0.8,
+                 colsample_bytree: float = 0.8, reg_lambda: float = 1.0,
+                 arm_column: str | None = "arm", min_arm_size: int = MIN_ARM_SIZE,
+                 random_state: int | None = 0, n_jobs: int = 1):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.arm_column = arm_column
+        self.min_arm_size = min_arm_size
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _dmatrix(self, Z: pd.DataFrame, **kw):
+        import xgboost as xgb
+
+        # internal names: user feature names may hold characters xgboost rejects
+        return xgb.DMatrix(Z.to_numpy(), feature_names=[f"f{i}" for i in range(Z.shape[1])],
+                           **kw)
+
+    def _fit_design(self, Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> None:
+        import xgboost as xgb
+
+        if int(self.n_estimators) < 1:
+            raise InputError("XGBResponseClassifier: n_estimators must be >= 1")
+        params = {
+            "objective": "binary:logistic", "eta": self.learning_rate,
+            "max_depth": self.max_depth, "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample, "colsample_bytree": self.colsample_bytree,
+            "lambda": self.reg_lambda, "nthread": self.n_jobs, "verbosity": 0,
+            "seed": 0 if self.random_state is None else int(self.random_state),
+        }
+        dtrain = self._dmatrix(Z, label=y, weight=w)
+        self.booster_ = xgb.train(params, dtrain, num_boost_round=int(self.n_estimators))
+        self.features_used_ = list(Z.columns)
+
+    def _margin(self, Z: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "booster_")
+        return self.booster_.predict(self._dmatrix(Z), output_margin=True).astype(float)
+
+    def summary(self) -> pd.DataFrame:
+        """Per design term: total gain, number of splits and share of total gain."""
+        check_is_fitted(self, "booster_")
+        names = self.features_used_
+        gain = self.booster_.get_score(importance_type="total_gain")
+        n = self.booster_.get_score(importance_type="weight")
+        g = np.array([gain.get(f"f{i}", 0.0) for i in range(len(names))])
+        k = np.array([n.get(f"f{i}", 0.0) for i in range(len(names))])
+        out = pd.DataFrame({"kind": self.design_.terms["kind"].to_numpy(), "total_gain": g,
+                            "n_splits": k.astype(int),
+                            "gain_share": g / g.sum() if g.sum() > 0 else np.zeros_like(g)},
+                           index=pd.Index(names, name="term"))
+        out = out.sort_values("total_gain", ascending=False)
+        out.attrs["note"] = (
+            f"xgboost binary:logistic: {self.n_estimators} rounds, eta={self.learning_rate:g}, "
+            f"max_depth={self.max_depth}; {self.n_train_} samples, {self.n_positive_} positive; "
+            "gain importance, not effect sizes (use SHAP for direction)"
+        )
+        return out

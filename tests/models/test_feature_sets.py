@@ -1,0 +1,47 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from tmeprog.errors import InputError
+from tmeprog.models.feature_sets import clinical_baseline, design_matrices
+
+
+def test_baseline_maps_size_and_drops_empty():
+    clin = pd.DataFrame({
+        "age": [50.0, 60.0, 70.0], "grade": pd.array([1, 2, None], dtype="Int64"),
+        "t_stage": pd.array([1, None, 3], dtype="Int64"), "tumor_size_mm": [10.0, 35.0, 80.0],
+        "er": pd.array([None, None, None], dtype="Int64"), "pam50": ["LumA", "Basal", "Her2"],
+    })
+    out = clinical_baseline(clin)
+    assert list(out.columns) == ["age", "grade", "size"]
+    assert out["size"].tolist() == [1.0, 2.0, 3.0]  # missing T filled from 35 mm -> T2
+    assert out.attrs["dropped"] == ["node_status", "er"]
+    assert out["grade"].isna().sum() == 1 and out.dtypes.eq(float).all()
+    mm_only = clinical_baseline(pd.DataFrame({"tumor_size_mm": [12.0, 40.0]}))
+    assert mm_only["size"].tolist() == [12.0, 40.0]
+
+
+def test_design_matrices(bundled):
+    feats, clin, _, groups = bundled
+    m = groups == "gse3143"
+    sets = design_matrices(clin[m], feats[m])
+    assert list(sets["clinical"].columns) == ["er"]  # gse3143 records only ER
+    assert list(sets["tme"].columns) == list(feats.columns)
+    assert list(sets["clinical+tme"].columns) == ["er", *feats.columns]
+    m1 = groups == "gse1992"
+    s1 = design_matrices(clin[m1], feats[m1].iloc[::-1])  # re-aligned to clinical order
+    assert list(s1["clinical"].columns) == ["age", "grade", "size", "node_status", "er"]
+    assert s1["tme"].index.equals(clin[m1].index)
+    np.testing.assert_allclose(s1["tme"].to_numpy(), feats[m1].to_numpy())
+
+
+def test_design_matrix_errors(bundled):
+    feats, clin, _, _ = bundled
+    with pytest.raises(InputError, match="lacks 1 samples"):
+        design_matrices(clin, feats.iloc[1:])
+    with pytest.raises(InputError, match="clash"):
+        design_matrices(clin, feats.rename(columns={"proliferation": "age"}))
+    with pytest.raises(InputError, match="unknown feature sets"):
+        design_matrices(clin, feats, sets=("genes",))
+    with pytest.raises(InputError, match="no clinical baseline"):
+        design_matrices(pd.DataFrame(index=feats.index), feats, sets=("clinical",))

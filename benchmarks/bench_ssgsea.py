@@ -8,13 +8,14 @@ random genes):
    ``permutation_num=0``); the two enrichment scores are checked to agree. gseapy's
    ``rank`` normalisation scales ranks by 10,000 / n_genes, a constant that cancels in the
    ES; its ``NES`` divides by the range over all scores and is not compared.
-2. streaming: ``score_chunks`` over chunks generated on the fly (the full matrix never exists);
-   peak memory against one chunk and against the full matrix.
+2. streaming, in a fresh child process: ``score_chunks`` over chunks generated on the fly
+   (the full matrix never exists); peak memory against one chunk and against the full matrix.
 
 Peak memory is the peak resident set size above the level just before the call, sampled
 every 5 ms (Linux ``/proc``), so it covers gseapy's Rust allocations too; for tmeprog the
 peak of numpy allocations (tracemalloc) is also given. Ratios are to the input matrix
-(float64 samples x genes).
+(float64 samples x genes). The streaming run is a separate process so that memory freed by
+the in-memory runs (kept by the allocator) does not hide its own peak.
 
 Run: ``python benchmarks/bench_ssgsea.py`` (2,000 x 20,000 x 50; gseapy takes about a minute
 and 5 GB) or ``--small`` for a quick check; ``--skip-gseapy`` to time tmeprog alone.
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -96,12 +99,12 @@ def tracemalloc_peak(fn: Callable[[], object]) -> int:
 
 
 def make_data(n_samples: int, n_genes: int, n_sets: int, seed: int):
-    rng = np.random.default_rng(seed)
+    rng, set_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     genes = [f"G{i:05d}" for i in range(n_genes)]
     expr = pd.DataFrame(rng.standard_normal((n_samples, n_genes)),
                         index=[f"S{i:06d}" for i in range(n_samples)], columns=genes)
-    sizes = rng.integers(15, 301, size=n_sets)
-    sets = {f"set{j:02d}": [genes[i] for i in rng.choice(n_genes, size=s, replace=False)]
+    sizes = set_rng.integers(15, 301, size=n_sets)
+    sets = {f"set{j:02d}": [genes[i] for i in set_rng.choice(n_genes, size=s, replace=False)]
             for j, s in enumerate(sizes)}
     return expr, sets
 
@@ -120,29 +123,47 @@ def stream(n_samples: int, n_genes: int, chunk: int, sets: dict, seed: int) -> d
     genes = [f"G{i:05d}" for i in range(n_genes)]
     gen_seconds = 0.0
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks(stop: int = n_samples) -> Iterator[pd.DataFrame]:
         nonlocal gen_seconds
         rng = np.random.default_rng(seed)
-        for start in range(0, n_samples, chunk):
+        for start in range(0, stop, chunk):
             t0 = time.perf_counter()
             m = min(chunk, n_samples - start)
             df = pd.DataFrame(rng.standard_normal((m, n_genes)), columns=genes,
                               index=pd.RangeIndex(start, start + m))
             gen_seconds += time.perf_counter() - t0
             yield df
+            del df  # do not hold a scored chunk while generating the next
 
     done = 0
-    checksum = 0.0
 
-    def consume() -> None:
-        nonlocal done, checksum
-        for scores in score_chunks(chunks(), sets, "ssgsea"):
+    def consume(stop: int = n_samples) -> None:
+        nonlocal done
+        for scores in score_chunks(chunks(stop), sets, "ssgsea"):
             done += len(scores)
-            checksum += float(np.nansum(scores.to_numpy()))
 
     _, seconds, peak = measure(consume)
-    return {"samples": done, "seconds": seconds, "gen_seconds": gen_seconds, "peak": peak,
-            "chunk_bytes": chunk * n_genes * 8, "total_bytes": n_samples * n_genes * 8}
+    gen_first, done_first = gen_seconds, done
+    # numpy's own peak, on the first 10 chunks (memory is bounded per chunk)
+    tracemalloc.start()
+    consume(min(n_samples, 10 * chunk))
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"samples": done_first, "seconds": seconds, "gen_seconds": gen_first, "peak": peak,
+            "traced": traced, "chunk_bytes": chunk * n_genes * 8,
+            "total_bytes": n_samples * n_genes * 8}
+
+
+def report_stream(a: argparse.Namespace, sets: dict) -> None:
+    s = stream(a.stream_samples, a.genes, a.stream_chunk, sets, a.seed + 1)
+    score_s = s["seconds"] - s["gen_seconds"]
+    print(f"streaming: {s['samples']} samples x {a.genes} genes in chunks of {a.stream_chunk}: "
+          f"{s['seconds']:.1f} s ({s['gen_seconds']:.1f} s generating data, "
+          f"{score_s / s['samples'] * 1e3:.2f} ms/sample scoring)")
+    for label, v in (("peak RSS", s["peak"]), ("numpy peak", s["traced"])):
+        print(f"  {label:10s} +{v / MiB:6.0f} MiB = {v / s['chunk_bytes']:.2f}x one chunk "
+              f"({s['chunk_bytes'] / MiB:.0f} MiB), {v / s['total_bytes']:.4f}x the full "
+              f"{s['total_bytes'] / 2**30:.1f} GiB matrix")
 
 
 def main() -> None:
@@ -157,11 +178,16 @@ def main() -> None:
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--skip-gseapy", action="store_true")
     p.add_argument("--skip-stream", action="store_true")
+    p.add_argument("--stream-only", action="store_true",
+                   help="only the streaming measurement, in this process")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     if a.small:
         a.samples, a.genes, a.sets, a.stream_samples, a.stream_chunk = 200, 5000, 20, 5000, 500
 
+    if a.stream_only:
+        report_stream(a, make_data(1, a.genes, a.sets, a.seed)[1])
+        return
     expr, sets = make_data(a.samples, a.genes, a.sets, a.seed)
     in_bytes = expr.memory_usage(index=False).sum()
     print(f"input: {a.samples} samples x {a.genes} genes x {a.sets} sets "
@@ -191,15 +217,11 @@ def main() -> None:
           f"{TARGET_PEAK_RATIO:.0f}x")
 
     if not a.skip_stream:
-        del expr, ours
-        s = stream(a.stream_samples, a.genes, a.stream_chunk, sets, a.seed + 1)
-        score_s = s["seconds"] - s["gen_seconds"]
-        print(f"streaming: {s['samples']} samples in chunks of {a.stream_chunk}: "
-              f"{s['seconds']:.1f} s ({s['gen_seconds']:.1f} s generating data, "
-              f"{score_s / s['samples'] * 1e3:.2f} ms/sample scoring); peak RSS "
-              f"+{s['peak'] / MiB:.0f} MiB = {s['peak'] / s['chunk_bytes']:.2f}x one chunk, "
-              f"{s['peak'] / s['total_bytes']:.4f}x the full "
-              f"{s['total_bytes'] / 2**30:.1f} GiB matrix")
+        sys.stdout.flush()
+        args = [sys.executable, __file__, "--stream-only", "--genes", str(a.genes), "--sets",
+                str(a.sets), "--seed", str(a.seed), "--stream-samples", str(a.stream_samples),
+                "--stream-chunk", str(a.stream_chunk)]
+        subprocess.run(args, check=True)
 
 
 if __name__ == "__main__":

@@ -448,6 +448,8 @@ def score_chunks(
     def stream() -> Iterator[pd.DataFrame]:
         cache: dict = {}
         for chunk in chunks:
-            yield _run(scorer, chunk, chunk_size=chunk_size, cache=cache)
+            scores = _run(scorer, chunk, chunk_size=chunk_size, cache=cache)
+            del chunk  # let the caller's next chunk replace this one in memory
+            yield scores
 
     return stream()

@@ -7,34 +7,36 @@
   stability of the ranking across CV folds.
 * :mod:`~tmeprog.explain.plots` - beeswarm, compartment bars, dependence and waterfall figures.
 * :func:`write_shap_table` / :func:`read_shap_table` - atomic parquet I/O.
+
+Names are imported on first use, so worker processes that only need
+:mod:`~tmeprog.explain.treeshap` start without pandas, scikit-learn or shap.
 """
 
-from tmeprog.explain.explainers import (
-    ExtraColumnsWarning,
-    align_features,
-    explain,
-    explain_scorer,
-    supported_model,
-)
-from tmeprog.explain.result import (
-    AdditivityError,
-    ShapExplanation,
-    read_shap_table,
-    write_shap_table,
-)
-from tmeprog.explain.rollup import (
-    compartment_importance,
-    feature_compartments,
-    group_importance,
-    mean_abs_shap,
-    patient_compartments,
-    ranking_stability,
-    stability_summary,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AdditivityError", "ExtraColumnsWarning", "ShapExplanation", "align_features",
-    "compartment_importance", "explain", "explain_scorer", "feature_compartments",
-    "group_importance", "mean_abs_shap", "patient_compartments", "ranking_stability",
-    "read_shap_table", "stability_summary", "supported_model", "write_shap_table",
-]
+import importlib
+
+_EXPORTS = {
+    "explain": "explainers", "explain_scorer": "explainers", "align_features": "explainers",
+    "supported_model": "explainers", "ExtraColumnsWarning": "explainers",
+    "ShapExplanation": "result", "AdditivityError": "result", "write_shap_table": "result",
+    "read_shap_table": "result",
+    "mean_abs_shap": "rollup", "feature_compartments": "rollup",
+    "compartment_importance": "rollup", "patient_compartments": "rollup",
+    "group_importance": "rollup", "ranking_stability": "rollup", "stability_summary": "rollup",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tmeprog.explain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tmeprog.explain.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

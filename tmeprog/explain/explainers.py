@@ -350,7 +350,7 @@ _NEGATED = {
 }
 
 
-def _xgb_shap(est, Z, B, n_jobs, engine) -> _Raw:
+def _xgb_shap(est, Z, B) -> _Raw:
     import shap
     import xgboost as xgb
 
@@ -488,7 +488,7 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
     if fam == "forest":
         raw = _forest_shap(target.estimator, Zn, Bn, n_jobs, engine)
     elif fam == "xgboost":
-        raw = _xgb_shap(target.estimator, Zn, Bn, n_jobs, engine)
+        raw = _xgb_shap(target.estimator, Zn, Bn)
     else:
         raw = _linear_shap(target.estimator, Zn, Bn, target.centred)
     sign, reference, scale = _outer_link(target, Xa, raw.output, raw.scale, raw.rtol)

@@ -79,7 +79,7 @@ class ShapExplanation:
                              "rename those features")
         out = self.values.copy()
         out[BASE_COLUMN] = self.base_value
-        out[OUTPUT_COLUMN] = self.predictions
+        out[OUTPUT_COLUMN] = self.predictions.to_numpy()
         return out
 
     def metadata(self) -> dict:

@@ -11,6 +11,7 @@ from tmeprog.cli.cohorts import cohorts_app
 from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
 from tmeprog.cli.signatures import signatures_app
+from tmeprog.cli.train import report, train
 from tmeprog.cli.ui import ui
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -20,4 +21,6 @@ app.add_typer(signatures_app, name="signatures")
 signatures_app.command("check")(signatures_check)
 app.command("features")(features)
 app.command("explain")(explain)
+app.command("train")(train)
+app.command("report")(report)
 app.command("ui")(ui)

@@ -17,7 +17,7 @@ from tmeprog.errors import InputError
 TASKS = ("prognosis", "response")
 MODEL_FAMILIES = {
     "prognosis": ("coxnet", "rsf", "xgb_cox", "xgb_aft"),
-    "response": ("logistic", "xgb_classifier"),
+    "response": ("logistic", "xgboost"),
 }
 FEATURE_SETS = ("clinical", "tme", "clinical+tme")
 METHODS = ("ssgsea", "singscore", "zscore")
@@ -160,6 +160,16 @@ def _check(cfg: PipelineConfig) -> None:
                          "bootstrap >= 0")
     if cfg.selection.validation not in ("cv", "loco"):
         raise InputError(f"{src} [selection] validation must be 'cv' or 'loco'")
+    if kind == "response":
+        if cfg.selection.metric == "harrell_c":  # the prognosis default
+            cfg.selection.metric = "auroc"
+        if cfg.selection.metric not in ("auroc", "auprc", "brier"):
+            raise InputError(f"{src} [selection] metric {cfg.selection.metric!r} is not a "
+                             "response metric; use auroc, auprc or brier")
+        cfg.selection.validation = "cv"
+    elif cfg.selection.metric not in ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs"):
+        raise InputError(f"{src} [selection] metric {cfg.selection.metric!r}; use harrell_c, "
+                         "uno_c, td_auc_3y, td_auc_5y or ibs")
     if cfg.selection.validation == "loco" and (not v.loco or len(cfg.data.cohorts) < 2):
         cfg.selection.validation = "cv"
 

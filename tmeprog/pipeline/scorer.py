@@ -18,6 +18,9 @@ from tmeprog.errors import InputError
 
 RISK_GROUPS = ("low", "intermediate", "high")
 
+#: Design columns built from other vocabulary columns (prognosis clinical baseline).
+RAW_SOURCES = {"size": ("t_stage", "tumor_size_mm")}
+
 
 def horizon_label(months: float) -> str:
     """Column-name label of a horizon: whole years as ``3y``, otherwise ``30m``."""
@@ -61,22 +64,50 @@ class Scorer:
         """Non-clinical design columns (TME or published features)."""
         return [c for c in self.design_columns if c not in self.clinical_columns]
 
-    def design(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The design matrix of ``frame`` (samples x genes/features + clinical columns)."""
-        clinical_cols = [c for c in frame.columns if c in CLINICAL_DTYPES]
-        missing_clin = [c for c in self.clinical_columns if c not in frame.columns]
-        if missing_clin:
+    def clinical_design(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The clinical columns of the design matrix, built from vocabulary columns."""
+        raw = frame[[c for c in frame.columns if c in CLINICAL_DTYPES]]
+        needed = {c: RAW_SOURCES.get(c, (c,)) for c in self.clinical_columns}
+        absent = [c for c, srcs in needed.items() if not any(s in raw.columns for s in srcs)]
+        if absent:
             raise InputError(
-                f"input lacks the clinical covariates the model uses: {missing_clin}; "
-                "add them as columns (vocabulary names), empty cells allowed"
+                "input lacks the clinical covariates the model uses: "
+                + ", ".join(f"{c} (column {' or '.join(needed[c])})" for c in absent)
+                + "; add them (vocabulary names), empty cells allowed"
             )
+        if self.task == "prognosis":
+            from tmeprog.models.feature_sets import clinical_baseline
+
+            base = clinical_baseline(raw.apply(pd.to_numeric, errors="coerce"))
+            return base.reindex(columns=self.clinical_columns).astype(float)
+        return raw.reindex(columns=self.clinical_columns)
+
+    def design(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The design matrix of ``frame`` (samples x genes/features + clinical columns).
+
+        Raises
+        ------
+        InputError
+            When a TME feature the model uses cannot be computed (coverage below threshold) or
+            a clinical covariate is absent.
+        """
         parts = []
         feats = self.feature_columns
         if feats:
             if self.extractor is not None:
-                expr = frame.drop(columns=clinical_cols).apply(pd.to_numeric, errors="coerce")
-                tme = self.extractor.transform(expr)
-                parts.append(tme[feats])
+                genes = [c for c in frame.columns if c not in CLINICAL_DTYPES]
+                expr = frame[genes].apply(pd.to_numeric, errors="coerce")
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    tme = self.extractor.transform(expr)[feats]
+                bad = [f for f in feats if tme[f].isna().any()]
+                if bad:
+                    why = "; ".join(str(w.message) for w in caught)[:600]
+                    raise InputError(
+                        f"TME features {bad} cannot be computed for "
+                        f"{int(tme[bad].isna().any(axis=1).sum())} samples (gene coverage "
+                        f"below the threshold): {why}")
+                parts.append(tme)
             else:
                 absent = [c for c in feats if c not in frame.columns]
                 if absent:
@@ -86,15 +117,15 @@ class Scorer:
                     )
                 parts.append(frame[feats].apply(pd.to_numeric, errors="coerce"))
         if self.clinical_columns:
-            clin = frame[self.clinical_columns].apply(pd.to_numeric, errors="coerce")
-            parts.append(clin.astype(float))
-        X = pd.concat(parts, axis=1)[self.design_columns]
-        return X.astype(float)
+            parts.append(self.clinical_design(frame))
+        return pd.concat(parts, axis=1)[self.design_columns]
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Scores of every row of ``frame`` (index kept)."""
         if len(frame) == 0:
             raise InputError("no samples to score")
+        if not frame.index.is_unique:
+            raise InputError("duplicated sample ids in the input; sample ids must be unique")
         X = self.design(frame)
         out = pd.DataFrame(index=frame.index)
         if self.task == "prognosis":

@@ -17,7 +17,8 @@ from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec, Schema
 
 import tmeprog
-from tmeprog.pipeline.scorer import Scorer, horizon_label
+from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
+from tmeprog.pipeline.scorer import RAW_SOURCES, Scorer, horizon_label
 
 
 class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
@@ -31,6 +32,16 @@ class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
         return self.scorer.predict(model_input).reset_index(drop=True)
 
 
+def clinical_inputs(scorer: Scorer) -> list[str]:
+    """Vocabulary columns the scorer reads to build its clinical design columns."""
+    cols: list[str] = []
+    for c in scorer.clinical_columns:
+        for src in RAW_SOURCES.get(c, (c,)):
+            if src not in cols:
+                cols.append(src)
+    return cols
+
+
 def input_columns(scorer: Scorer) -> list[str]:
     """Columns the model reads: genes of the extractor's universe (or features) + clinical."""
     ext = scorer.extractor
@@ -38,12 +49,14 @@ def input_columns(scorer: Scorer) -> list[str]:
         cols = list(getattr(ext, "input_genes_", []))
     else:
         cols = list(scorer.feature_columns)
-    return cols + [c for c in scorer.clinical_columns if c not in cols]
+    return cols + [c for c in clinical_inputs(scorer) if c not in cols]
 
 
 def model_signature(scorer: Scorer) -> ModelSignature:
     """Every input column optional (coverage is audited inside); outputs named by task."""
-    inputs = Schema([ColSpec("double", c, required=False) for c in input_columns(scorer)])
+    strings = {c for c in clinical_inputs(scorer) if CLINICAL_DTYPES.get(c) == "string"}
+    inputs = Schema([ColSpec("string" if c in strings else "double", c, required=False)
+                     for c in input_columns(scorer)])
     if scorer.task == "prognosis":
         outs = [ColSpec("double", "risk_score")]
         outs += [ColSpec("double", f"survival_prob_{horizon_label(h)}")
@@ -59,8 +72,8 @@ def synthetic_example(scorer: Scorer, n: int = 2, seed: int = 0) -> pd.DataFrame
     cols = input_columns(scorer)
     rng = np.random.default_rng(seed)
     ex = pd.DataFrame(rng.normal(size=(n, len(cols))), columns=cols)
-    for c in scorer.clinical_columns:
-        ex[c] = 1.0
+    for c in clinical_inputs(scorer):
+        ex[c] = "example" if CLINICAL_DTYPES.get(c) == "string" else 1.0
     return ex
 
 

@@ -1,0 +1,73 @@
+"""``tmeprog train`` and ``tmeprog report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tmeprog.cli.common import emit_json, err, fail, out
+from tmeprog.errors import TmeprogError
+
+
+def train(
+    config: Path = typer.Option(None, "--config", "-c", help="Pipeline TOML (default: "
+                                                             "prognosis on the bundled cohorts)."),
+    cohort: list[str] = typer.Option(None, "--cohort", help="Cohort name or file; replaces the "
+                                                            "config's cohorts (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end and "
+                                                       "nothing else on stdout."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
+                                                                  "(default: MLFLOW_TRACKING_URI "
+                                                                  "or sqlite:///mlflow.db)."),
+    quick: bool = typer.Option(False, "--quick", help="Small models and grids (smoke run)."),
+) -> None:
+    """Train, validate, explain and register a model; track everything in MLflow."""
+    from tmeprog.pipeline.config import load_config
+    from tmeprog.pipeline.train import train as run_train
+
+    try:
+        cfg = load_config(config)
+        res = run_train(cfg, cohort or None, tracking_uri=tracking_uri, quick=quick)
+    except TmeprogError as exc:
+        fail(exc)
+    if as_json:
+        emit_json(res.to_json())
+        return
+    for w in res.warnings[:20]:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    r = res.results
+    main = r[(r["metric"] == cfg.selection.metric) & r["feature_set"].isin(
+        ("clinical", "tme", "clinical+tme"))]
+    t = Table(title=f"{cfg.selection.metric} (95% bootstrap CI)")
+    for col in ("model", "feature set", "validation", "value", "95% CI"):
+        t.add_column(col)
+    for row in main.itertuples():
+        t.add_row(row.model, row.feature_set, row.validation, f"{row.value:.3f}",
+                  f"[{row.ci_low:.3f}, {row.ci_high:.3f}]")
+    out.print(t)
+    ch = res.champion
+    out.print(f"champion: {ch['model']} on {ch['feature_set']} features "
+              f"({ch['metric']} {ch['value']:.3f} under {ch['validation']})")
+    out.print(f"registered: {res.model_uri}   run: {res.run_id}   "
+              f"({res.runtime_seconds:.0f} s)")
+    out.print("look at: the full table in the run's results/results.csv; "
+              "`tmeprog ui` for the MLflow UI; "
+              f"`tmeprog report {res.run_id} -o report.html` for an HTML report")
+
+
+def report(
+    run_id: str = typer.Argument(..., help="MLflow run id (printed by tmeprog train)."),
+    output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
+    overwrite: bool = typer.Option(False, help="Replace an existing file."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI."),
+) -> None:
+    """Write a self-contained HTML report of a training run."""
+    from tmeprog.report.html import report_run
+
+    try:
+        path = report_run(run_id, output, overwrite=overwrite, tracking_uri=tracking_uri)
+    except TmeprogError as exc:
+        fail(exc)
+    out.print(f"report -> {path}")

@@ -1,0 +1,168 @@
+"""What a training run logs: provenance, aggregate tables, figures and SHAP summaries.
+
+Every table here is an aggregate (no row per patient) so that patient data stay on the machine
+that trained the model; per-patient SHAP tables are written only by ``tmeprog explain``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from tmeprog.pipeline.assemble import TrainingSet
+from tmeprog.tracking.provenance import frame_fingerprint, git_commit, package_versions
+from tmeprog.tracking.runlog import flatten, log_figure, log_json, log_results_metrics, log_table
+
+
+def shap_summaries(scorer, X: pd.DataFrame, ts: TrainingSet, caught: list[str]) -> dict:
+    """SHAP of the champion on its training design: importance per feature, compartment,
+    cohort and receptor subtype, and summary figures (computed here, logged later)."""
+    from tmeprog.explain import compartment_importance, explain, group_importance, mean_abs_shap
+    from tmeprog.explain.plots import beeswarm, compartment_bar, dependence
+
+    comps = {}
+    if scorer.extractor is not None:
+        comps.update(scorer.extractor.compartments_)
+    comps.update({c: "clinical" for c in scorer.clinical_columns})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expl = explain(scorer.model, X, compartments=comps, n_jobs=1)
+    except Exception as exc:  # SHAP is a summary: a failure must not lose the trained run
+        caught.append(f"SHAP not computed: {exc}")
+        return {}
+    out = {"feature_importance": mean_abs_shap(expl).reset_index(),
+           "compartments": compartment_importance(expl).reset_index(),
+           "scale": expl.output, "method": expl.method,
+           "additivity_error": expl.additivity_error}
+    groups = pd.Series(ts.groups, index=X.index, name="cohort")
+    out["by_cohort"] = group_importance(expl, groups, by="compartment").reset_index()
+    if "subtype" in ts.clinical.columns and ts.clinical["subtype"].notna().any():
+        sub = ts.clinical["subtype"].astype(object).fillna("unknown").rename("subtype")
+        out["by_subtype"] = group_importance(expl, sub, by="compartment").reset_index()
+    elif "er" in ts.clinical.columns and ts.clinical["er"].notna().any():
+        er = ts.clinical["er"].map({1: "ER+", 0: "ER-"}).astype(object).fillna("ER unknown")
+        out["by_er"] = group_importance(expl, er.rename("er"), by="compartment").reset_index()
+    figs = {"shap/shap_01_beeswarm.png": beeswarm(expl),
+            "shap/shap_02_compartments.png": compartment_bar(expl)}
+    for i, f in enumerate(out["feature_importance"]["feature"].head(3), start=1):
+        figs[f"shap/shap_03_dependence_{i}_{f}.png"] = dependence(expl, f)
+    out["figures"] = figs
+    return out
+
+
+def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
+    from tmeprog.models.metrics import calibration_table
+    from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
+    from tmeprog.models.screen import univariate_screen
+
+    figs, tables = {}, {}
+    key = (champion["model"], champion["feature_set"], champion["validation"])
+    res = comp.results.get(key)
+    if res is not None:
+        oof = res.out_of_fold()
+        # risk scores of different fold models are on different scales: rank within each fold
+        pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
+        y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
+        y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
+        where = "leave-one-cohort-out" if champion["validation"] == "loco" else "cross-validated"
+        figs["figures/01_km_risk_tertiles.png"] = km_by_risk_group(
+            y, pct, title=f"{champion['model']} ({champion['feature_set']}), {where} risk "
+                          "tertiles (within each held-out fold)")
+        h = max(horizons)
+        col = f"S({h:g})"
+        if col in oof.columns and oof[col].notna().sum() > 20:
+            ok = oof[col].notna().to_numpy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cal = calibration_table(y[ok], oof[col].to_numpy()[ok], h)
+            tables["calibration"] = cal
+            figs["figures/03_calibration.png"] = calibration_plot(cal, horizon=h)
+    if F is not None and F.shape[1]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            screen = univariate_screen(F, ts.y, ts.clinical)
+        tables["screen"] = screen
+        figs["figures/02_forest_tme_screen.png"] = forest_plot(
+            screen, stratum="all", adjusted=False,
+            title="TME features: Cox HR per SD (all samples, unadjusted)")
+    return figs, tables
+
+
+def _response_figures(comp, champion) -> dict:
+    import matplotlib.pyplot as plt
+
+    from tmeprog.models.response_validation import plot_decision_curve
+
+    curves = comp.decision_curves()
+    name = f"{champion['model']} / {champion['feature_set']}"
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    plot_decision_curve({name: curves[name]}, ax=ax, title=f"Decision curve: {name}")
+    return {"figures/01_decision_curve.png": fig}, {}
+
+
+def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion: dict,
+            shap_out: dict, caught: list[str]) -> None:
+    """Log everything but the model into the active MLflow run."""
+    from tmeprog.signatures import load_catalogue
+
+    mlflow.log_params(flatten(cfg.to_dict()))
+    mlflow.log_params({"seed": cfg.task.seed, "champion.model": champion["model"],
+                       "champion.feature_set": champion["feature_set"],
+                       **{f"champion.param.{k}": v for k, v in champion.get("params",
+                                                                             {}).items()}})
+    mlflow.log_text(_config_toml(cfg), "config/pipeline.toml")
+    fingerprints = {"signature_catalogue": load_catalogue().fingerprint()}
+    for c in ts.cohorts:
+        fingerprints[f"{c.name}.expression"] = frame_fingerprint(c.expression)
+        fingerprints[f"{c.name}.clinical"] = frame_fingerprint(c.clinical)
+        fingerprints[f"{c.name}.features"] = frame_fingerprint(c.features)
+    log_json({"git_commit": git_commit(), "packages": package_versions(),
+              "data_fingerprints": fingerprints, "endpoints": ts.endpoints}, "provenance.json")
+    mlflow.set_tags({"git_commit": git_commit(),
+                     **{f"fingerprint.{k}": v[:16] for k, v in fingerprints.items()}})
+    log_json([c.summary() for c in ts.cohorts], "cohorts.json")
+    log_table(results, "results", "results.csv")
+    log_results_metrics(results[results["feature_set"].isin(("clinical", "tme",
+                                                            "clinical+tme"))])
+    log_json(champion, "results/champion.json")
+    if ext is not None:
+        log_table(ext.coverage_.reset_index(), "features", "coverage.csv")
+        log_json(ext.compartments_, "features/compartments.json")
+    if caught:
+        mlflow.log_text("\n".join(caught) + "\n", "warnings.txt")
+    if cfg.task.kind == "prognosis":
+        figs, tables = _prognosis_figures(comp, champion, ts, F, cfg.validation.horizons_months)
+    else:
+        figs, tables = _response_figures(comp, champion)
+    for name, t in tables.items():
+        log_table(t, "results", f"{name}.csv")
+    for path, fig in figs.items():
+        log_figure(fig, path)
+    for name in ("feature_importance", "compartments", "by_cohort", "by_subtype", "by_er"):
+        if name in shap_out:
+            log_table(shap_out[name], "shap", f"{name}.csv")
+    for path, fig in shap_out.get("figures", {}).items():
+        log_figure(fig, path)
+    if shap_out:
+        mlflow.log_params({"shap.scale": shap_out["scale"], "shap.method": shap_out["method"]})
+
+
+def _config_toml(cfg) -> str:
+    lines = [f"# pipeline config as run (source: {cfg.source})"]
+    for section, values in cfg.to_dict().items():
+        if not isinstance(values, dict):
+            continue
+        lines.append(f"\n[{section}]")
+        for k, v in values.items():
+            if isinstance(v, bool):
+                val = "true" if v else "false"
+            elif isinstance(v, str):
+                val = f'"{v}"'
+            else:
+                val = repr(v).replace("'", '"')
+            lines.append(f"{k} = {val}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,317 @@
+"""``train``: cohorts -> TME features -> validated models -> champion -> tracked MLflow run.
+
+Steps (each shown with a progress bar on stderr):
+
+1. load the cohorts and pick each one's endpoint;
+2. extract TME features (per-sample scores: computing them once for all samples equals
+   computing them inside every training fold, since no score uses another sample; with
+   ``method="zscore"`` the reference sees the expression, never the outcomes, of all samples);
+3. validate every model family on every feature set (nested CV, leave-one-cohort-out);
+4. choose the champion by the configured metric and scheme, refit it (with the same inner
+   tuning) on all samples, wrap it with the feature extractor into one scorer;
+5. log config, provenance, fingerprints, results with CIs, figures, SHAP summaries and the
+   pyfunc model to MLflow; register the model and point the ``champion`` alias at it.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tmeprog.cohorts import load_cohort
+from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
+from tmeprog.errors import InputError
+from tmeprog.pipeline.assemble import TrainingSet, assemble
+from tmeprog.pipeline.config import PipelineConfig
+from tmeprog.pipeline.scorer import Scorer, tertile_cutpoints
+
+SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", "auprc",
+                "brier")
+LOWER_IS_BETTER = ("ibs", "brier")
+SPEC_SETS = ("clinical", "tme", "clinical+tme")
+
+
+@dataclass
+class TrainOutcome:
+    """What a training run produced."""
+
+    run_id: str
+    experiment: str
+    model_uri: str
+    results: pd.DataFrame
+    champion: dict
+    runtime_seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The ``--json`` document of ``tmeprog train``."""
+        cols = ["model", "feature_set", "validation", "metric", "value", "ci_low", "ci_high"]
+        spec = self.results[self.results["metric"].isin(SPEC_METRICS)
+                            & self.results["feature_set"].isin(SPEC_SETS)]
+        other = self.results.drop(spec.index)
+
+        def rows(df):
+            return [{k: (None if isinstance(v, float) and np.isnan(v) else v)
+                     for k, v in r.items()} for r in df[cols].to_dict(orient="records")]
+
+        return {"run_id": self.run_id, "experiment": self.experiment,
+                "model_uri": self.model_uri, "champion": self.champion,
+                "runtime_seconds": round(self.runtime_seconds, 1),
+                "results": rows(spec), "other_results": rows(other)}
+
+
+class _Steps:
+    """A rich progress bar over the pipeline's steps (silent when disabled)."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                 TextColumn("{task.completed}/{task.total}"),
+                                 TimeElapsedColumn(), console=Console(stderr=True),
+                                 disable=not enabled, transient=False)
+        self.task = self.progress.add_task("training", total=total)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+
+    def step(self, what: str) -> None:
+        self.progress.update(self.task, description=what)
+
+    def done(self) -> None:
+        self.progress.advance(self.task)
+
+
+def _load(cfg: PipelineConfig, cohorts: list[str] | None):
+    names = list(cohorts) if cohorts else list(cfg.data.cohorts)
+    return [load_cohort(n) for n in names]
+
+
+def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str]):
+    """TME feature table + fitted extractor (or the cohorts' own feature table)."""
+    if ts.expression is None:
+        if ts.features is None:
+            return None, None
+        F = ts.features.apply(pd.to_numeric, errors="coerce").astype(float)
+        return F, None
+    from tmeprog.features.extractor import TMEFeatureExtractor
+
+    extra = {}
+    if cfg.features.signatures:
+        from tmeprog.signatures import read_gmt
+
+        for p in cfg.features.signatures:
+            extra.update(read_gmt(p))
+    ext = TMEFeatureExtractor(method=cfg.features.method,
+                              coverage_threshold=cfg.features.coverage_threshold,
+                              extra_signatures=extra or None)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        ext.fit(ts.expression)
+        F = ext.transform(ts.expression)
+    caught.extend(sorted({str(x.message) for x in w if issubclass(x.category, UserWarning)}))
+    # a feature unusable in some cohort is left out of modelling (stated in the coverage table)
+    usable = [c for c in F.columns if F[c].notna().all()]
+    F = F[usable]
+    F.attrs["compartments"] = {k: v for k, v in ext.compartments_.items() if k in usable}
+    return F, ext
+
+
+def _feature_sets(cfg: PipelineConfig, ts: TrainingSet, F: pd.DataFrame | None):
+    sets = list(cfg.models.feature_sets)
+    if F is None:
+        sets = [s for s in sets if s == "clinical"]
+    if cfg.task.kind == "prognosis":
+        from tmeprog.models.feature_sets import design_matrices
+
+        return design_matrices(ts.clinical, F, sets)
+    from tmeprog.models.response_validation import response_feature_sets
+
+    return response_feature_sets(ts.clinical, F, sets)
+
+
+def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
+    v = cfg.validation
+    seed = cfg.task.seed
+    if cfg.task.kind == "prognosis":
+        from tmeprog.models.compare import compare, default_models
+
+        models = {k: m for k, m in default_models(seed, quick).items()
+                  if k in cfg.models.families}
+        schemes = ["cv"] + (["loco"] if v.loco and len(set(ts.groups)) > 1 else [])
+        std = None
+        if v.per_cohort_standardise:
+            std = {fs: [c for c in X.columns if c not in CLINICAL_DTYPES and c != "size"]
+                   for fs, X in sets.items() if fs != "clinical"}
+        paired = [p for p in (("clinical+tme", "clinical"), ("tme", "clinical"))
+                  if p[0] in sets and p[1] in sets]
+        comp = compare(sets, ts.y, ts.groups, models=models, validations=schemes,
+                       n_splits=v.cv_folds, n_repeats=v.cv_repeats,
+                       horizons=v.horizons_months, n_boot=v.bootstrap, random_state=seed,
+                       cohort_standardise=std, paired=paired, n_jobs=v.n_jobs)
+        return comp, models
+    from tmeprog.models.response_validation import compare_response, default_response_models
+
+    models = {k: m for k, m in default_response_models(seed, quick).items()
+              if k in cfg.models.families}
+    arm = ts.clinical["arm"].to_numpy() if "arm" in ts.clinical.columns else None
+    comp = compare_response(sets, ts.y, models=models, arm=arm, n_splits=v.cv_folds,
+                            n_repeats=v.cv_repeats, n_boot=v.bootstrap, random_state=seed,
+                            n_jobs=v.n_jobs)
+    return comp, models
+
+
+def _results_table(cfg: PipelineConfig, comp) -> pd.DataFrame:
+    t = comp.table.copy()
+    if "validation" not in t.columns:
+        t["validation"] = "cv"
+    keep = ["model", "feature_set", "validation", "metric", "value", "ci_low", "ci_high"]
+    extra = [c for c in t.columns if c not in keep]
+    return t[keep + extra].reset_index(drop=True)
+
+
+def select_champion(results: pd.DataFrame, metric: str, validation: str) -> dict:
+    """The best (model, feature set) by ``metric`` under ``validation`` (ties: first name)."""
+    cand = results[(results["metric"] == metric) & (results["validation"] == validation)
+                   & results["feature_set"].isin(SPEC_SETS) & results["value"].notna()]
+    if cand.empty:
+        raise InputError(f"no result for metric {metric!r} under {validation!r} to choose a "
+                         "champion; check [selection] in the config")
+    asc = metric in LOWER_IS_BETTER
+    best = cand.sort_values(["value", "model", "feature_set"],
+                            ascending=[asc, True, True], kind="stable").iloc[0]
+    return {"model": best["model"], "feature_set": best["feature_set"],
+            "metric": metric, "validation": validation, "value": float(best["value"]),
+            "ci_low": float(best["ci_low"]), "ci_high": float(best["ci_high"])}
+
+
+def _refit(est, grid, X: pd.DataFrame, y, seed: int, kind: str, inner_splits: int = 3):
+    """Fit on all samples with the same inner tuning as in validation."""
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    if not grid:
+        return clone(est).fit(X, y), {}
+    strat = y["event"] if kind == "prognosis" else np.asarray(y)
+    splits = list(StratifiedKFold(inner_splits, shuffle=True, random_state=seed)
+                  .split(X, strat))
+    scoring = None if kind == "prognosis" else "roc_auc"
+    gs = GridSearchCV(clone(est), grid, cv=splits, refit=True, n_jobs=1, scoring=scoring,
+                      error_score="raise")
+    gs.fit(X, y)
+    return gs.best_estimator_, dict(gs.best_params_)
+
+
+def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
+    from tmeprog.models.feature_sets import CLINICAL_BASELINE
+
+    if cfg.task.kind == "prognosis":
+        clin_cols = [c for c in X.columns if c in CLINICAL_BASELINE]
+    else:
+        clin_cols = [c for c in X.columns if c in CLINICAL_DTYPES]
+    uses_tme = champion["feature_set"] != "clinical"
+    sc = Scorer(task=cfg.task.kind, model=model, design_columns=list(X.columns),
+                clinical_columns=clin_cols, extractor=ext if uses_tme else None,
+                horizons_months=list(cfg.validation.horizons_months)
+                if cfg.task.kind == "prognosis" else [],
+                info={"champion": champion, "endpoints": ts.endpoints})
+    if cfg.task.kind == "prognosis":
+        sc.cutpoints = tertile_cutpoints(model.predict(X))
+    return sc
+
+
+def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
+          tracking_uri: str | None = None, progress: bool = True,
+          quick: bool = False) -> TrainOutcome:
+    """Run a training pipeline end to end and track it in MLflow.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        From :func:`tmeprog.pipeline.config.load_config`.
+    cohorts : list of str, optional
+        Cohort names or files replacing the config's ``[data] cohorts``.
+    tracking_uri : str, optional
+        Tracking store (default: ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``).
+    progress : bool
+        Show progress bars on stderr.
+    quick : bool
+        Small models and grids (smoke runs and tests).
+
+    Returns
+    -------
+    TrainOutcome
+    """
+    import mlflow
+
+    from tmeprog.pipeline import artifacts
+    from tmeprog.tracking.pyfunc import log_scorer, register_champion
+    from tmeprog.tracking.store import ensure_experiment
+
+    t0 = time.perf_counter()
+    caught: list[str] = []
+    with _Steps(7, progress) as steps:
+        steps.step("loading cohorts")
+        loaded = _load(cfg, cohorts)
+        ts = assemble(loaded, cfg.data.endpoint, cfg.task.kind)
+        steps.done()
+
+        steps.step("extracting TME features")
+        F, ext = _features(cfg, ts, caught)
+        sets = _feature_sets(cfg, ts, F)
+        steps.done()
+
+        steps.step("validating models (nested CV, leave-one-cohort-out)")
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            comp, models = _compare(cfg, ts, sets, quick)
+        caught.extend(sorted({str(x.message) for x in w
+                              if issubclass(x.category, UserWarning)}))
+        results = _results_table(cfg, comp)
+        steps.done()
+
+        steps.step("refitting the champion on all samples")
+        sel_val = cfg.selection.validation
+        if sel_val == "loco" and len(set(ts.groups)) < 2:
+            sel_val = "cv"
+        champion = select_champion(results, cfg.selection.metric, sel_val)
+        X = sets[champion["feature_set"]]
+        est, grid = models[champion["model"]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model, best = _refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind)
+        champion["params"] = best
+        scorer = _scorer(cfg, champion, model, X, ext, ts)
+        steps.done()
+
+        steps.step("explaining the champion (SHAP)")
+        shap_out = artifacts.shap_summaries(scorer, X, ts, caught)
+        steps.done()
+
+        steps.step("logging the run to MLflow")
+        exp_id = ensure_experiment(cfg.task.experiment, tracking_uri)
+        tags = {"cohorts": ",".join(c.name for c in ts.cohorts),
+                "task": cfg.task.kind, "feature_set": champion["feature_set"],
+                "champion_model": champion["model"], "tmeprog.config": cfg.source}
+        with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
+            artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught)
+            info = log_scorer(scorer)
+            steps.done()
+            steps.step("registering the champion")
+            uri = register_champion(info.model_uri, cfg.task.registered_model)
+            mlflow.set_tag("registered_model_uri", uri)
+            runtime = time.perf_counter() - t0
+            mlflow.log_metric("runtime_seconds", runtime)
+        steps.done()
+    return TrainOutcome(run_id=run.info.run_id, experiment=cfg.task.experiment,
+                        model_uri=uri, results=results, champion=champion,
+                        runtime_seconds=runtime, warnings=caught)
+

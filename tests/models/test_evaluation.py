@@ -93,3 +93,20 @@ def test_loco_rows_and_ipcw_from_held_out_cohort(sim):
     assert t.loc[("loco", "harrell_c"), "value"] == pytest.approx(mean)
     assert "censoring KM of the test samples" in t.loc[("loco", "uno_c"), "estimator"]
     assert t.loc[("loco:A", "harrell_c"), "n"] == 100
+
+
+def test_all_censored_held_out_cohort_is_nan_with_warning(sim):
+    from tmeprog.models.inputs import UndefinedMetricWarning
+
+    X, y, _ = sim
+    g = np.array(["A"] * 100 + ["B"] * 70 + ["C"] * 30)
+    y2 = y.copy()
+    y2["event"][g == "C"] = False  # cohort C: every sample censored
+    res = leave_one_cohort_out(CoxNetSurvival(ci="none"), X, y2, g)
+    with pytest.warns(UndefinedMetricWarning, match="harrell_c: undefined in 1 split.*C: "):
+        ev = evaluate(res, n_boot=5)
+    t = ev.table.set_index(["validation", "metric"])
+    assert np.isnan(t.loc[("loco:C", "harrell_c"), "value"])
+    assert t.loc[("loco", "harrell_c"), "value"] == pytest.approx(
+        np.mean([t.loc[(f"loco:{c}", "harrell_c"), "value"] for c in "AB"]))
+    assert "mean over 2 of 3 held-out cohorts" in t.loc[("loco", "harrell_c"), "estimator"]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
-from tmeprog.models.inputs import BootstrapWarning, HorizonWarning
+from tmeprog.models.inputs import BootstrapWarning, HorizonWarning, UndefinedMetricWarning
 from tmeprog.models.metrics import (
     MIN_AT_RISK,
     calibration_slope,
@@ -233,8 +233,9 @@ def evaluate(result: ValidationResult, *, horizons: Sequence[float] = (36.0, 60.
     reasons: dict = {}
     fv, uv, units = _all_values(result, None, horizons, tau, cal_h, min_at_risk, reasons, ipcw)
     for k, why in reasons.items():
+        cat = HorizonWarning if k.startswith(("td_auc", "calibration")) else UndefinedMetricWarning
         warnings.warn(f"{k}: undefined in {len(why)} split(s), left out of the mean: "
-                      f"{'; '.join(why[:3])}", HorizonWarning, stacklevel=2)
+                      f"{'; '.join(why[:3])}", cat, stacklevel=2)
     labels = _labels(result)
     points = {lab: _aggregate(fv, uv, units, pos, us, cal) for lab, pos, us in labels}
     reps = {lab: np.full((n_boot, len(names)), np.nan) for lab, _, _ in labels}

@@ -19,7 +19,11 @@ class FeatureDroppedWarning(UserWarning):
     """A feature was dropped before fitting (all missing, or constant)."""
 
 
-class HorizonWarning(UserWarning):
+class UndefinedMetricWarning(UserWarning):
+    """A metric cannot be computed on some evaluation data (e.g. no event); the value is NaN."""
+
+
+class HorizonWarning(UndefinedMetricWarning):
     """A time horizon lies beyond what the data can support; the value is NaN."""
 
 

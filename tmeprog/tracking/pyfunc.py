@@ -105,3 +105,28 @@ def register_champion(model_uri: str, registered_name: str, alias: str = "champi
     mv = mlflow.register_model(model_uri, registered_name)
     mlflow.MlflowClient().set_registered_model_alias(registered_name, alias, mv.version)
     return f"models:/{registered_name}@{alias}"
+
+
+def model_input(expression: pd.DataFrame | None, clinical: pd.DataFrame | None = None,
+                features: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One input frame for the served model, typed as its signature expects.
+
+    Gene (or feature) columns and numeric clinical columns become float64 (nullable integers
+    such as ``grade`` included, missing as NaN); text columns (``arm``, ``subtype``) stay text.
+    """
+    parts = [p for p in (expression, features) if p is not None]
+    if clinical is not None and len(clinical.columns):
+        clin = pd.DataFrame(index=clinical.index)
+        for c in clinical.columns:
+            if CLINICAL_DTYPES.get(c) == "string":
+                clin[c] = clinical[c].astype(object).where(clinical[c].notna(), None)
+            else:
+                clin[c] = pd.to_numeric(clinical[c], errors="coerce").astype("float64")
+        parts.append(clin)
+    if not parts:
+        raise ValueError("model_input needs expression, features or clinical columns")
+    frame = pd.concat(parts, axis=1)
+    num = [c for c in frame.columns if c not in CLINICAL_DTYPES
+           or CLINICAL_DTYPES[c] != "string"]
+    frame[num] = frame[num].astype("float64")
+    return frame

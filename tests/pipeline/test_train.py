@@ -1,0 +1,169 @@
+"""End-to-end training pipeline: tracked run, registered champion, faithful pyfunc."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from tmeprog.cohorts import load_cohort
+from tmeprog.pipeline.config import load_config
+from tmeprog.pipeline.train import train
+from tmeprog.tracking.pyfunc import model_input
+
+CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "quick_prognosis.toml"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mlflow")
+    return f"sqlite:///{d / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="module")
+def trained(store, tmp_path_factory):
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("run"))
+    try:
+        out = train(load_config(CONFIG), tracking_uri=store, progress=False, quick=True)
+    finally:
+        os.chdir(cwd)
+    return out
+
+
+def test_json_document(trained):
+    doc = trained.to_json()
+    assert doc["model_uri"] == "models:/tmeprog-test-prognosis@champion"
+    assert doc["experiment"] == "tmeprog-test-prognosis"
+    rows = pd.DataFrame(doc["results"])
+    assert set(rows["feature_set"]) == {"clinical", "tme", "clinical+tme"}
+    assert {"cv", "loco", "loco:gse1992", "loco:gse4335", "loco:gse3143"} <= set(
+        rows["validation"])
+    assert {"harrell_c", "uno_c", "ibs"} <= set(rows["metric"])
+    c = rows[(rows.metric == "harrell_c") & (rows.validation == "loco")]
+    assert ((c.ci_low <= c.value) & (c.value <= c.ci_high)).all()
+    json.dumps(doc)  # serialisable
+
+
+def test_run_holds_params_metrics_figures_and_model(trained, store):
+    mlflow.set_tracking_uri(store)
+    client = mlflow.MlflowClient()
+    run = client.get_run(trained.run_id)
+    assert run.data.params["task.seed"] == "7"
+    assert run.data.tags["cohorts"] == "gse1992,gse4335,gse3143"
+    assert any(k.startswith("coxnet.clinical_tme.loco.harrell_c") for k in run.data.metrics)
+    names = {a.path for a in client.list_artifacts(trained.run_id)}
+    assert {"results", "figures", "shap", "provenance.json", "cohorts.json"} <= names
+    figs = {a.path for a in client.list_artifacts(trained.run_id, "figures")}
+    assert "figures/01_km_risk_tertiles.png" in figs
+    prov = json.loads(mlflow.artifacts.load_text(
+        f"runs:/{trained.run_id}/provenance.json"))
+    assert len(prov["data_fingerprints"]["gse1992.expression"]) == 64
+    mv = client.get_model_version_by_alias("tmeprog-test-prognosis", "champion")
+    assert mv.version is not None
+
+
+def _scorer_and_frame(trained, store, cohort="gse4335"):
+    mlflow.set_tracking_uri(store)
+    loaded = mlflow.pyfunc.load_model(trained.model_uri)
+    c = load_cohort(cohort)
+    frame = model_input(c.expression, c.clinical)
+    return loaded, frame
+
+
+def test_pyfunc_reproduces_in_process_predictions(trained, store):
+    loaded, frame = _scorer_and_frame(trained, store)
+    scorer = loaded.unwrap_python_model().scorer
+    direct = scorer.predict(frame).reset_index(drop=True)
+    served = loaded.predict(frame)
+    pd.testing.assert_frame_equal(served[direct.columns], direct, check_exact=True)
+    assert set(direct.columns) >= {"risk_score", "survival_prob_3y", "survival_prob_5y",
+                                   "risk_group"}
+    s = direct["survival_prob_5y"]
+    assert ((s >= 0) & (s <= 1)).all() and (direct["survival_prob_3y"] >= s).all()
+
+
+def test_one_patient_alone_scores_as_in_cohort(trained, store):
+    loaded, frame = _scorer_and_frame(trained, store)
+    whole = loaded.predict(frame)
+    for i in (0, 40, 114):
+        alone = loaded.predict(frame.iloc[[i]])
+        np.testing.assert_allclose(alone["risk_score"].to_numpy(),
+                                   whole["risk_score"].iloc[[i]].to_numpy(), rtol=1e-12)
+        assert alone["risk_group"].iloc[0] == whole["risk_group"].iloc[i]
+
+
+def test_no_patient_level_rows_in_artifacts(trained, store):
+    mlflow.set_tracking_uri(store)
+    run_dir = Path(mlflow.artifacts.download_artifacts(run_id=trained.run_id))
+    model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=trained.model_uri))
+    ids = set()
+    for name in ("gse1992", "gse4335", "gse3143"):
+        ids |= {str(s) for s in load_cohort(name).samples}
+    files = [p for d in (run_dir, model_dir) for p in d.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".pkl" for p in files)  # the pickled scorer is scanned too
+    assert any(p.name == "results.csv" for p in files)
+    for p in files:
+        blob = p.read_bytes()
+        hit = [s for s in ids if s.encode() in blob]
+        assert not hit, f"{p.name} holds sample ids {hit[:3]}"
+    for p in run_dir.rglob("*.csv"):
+        assert "sample_id" not in pd.read_csv(p, nrows=0).columns
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri",
+         f"sqlite:///{d / 'srv.db'}", "--artifacts-destination", str(d / "artifacts"),
+         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    import urllib.request
+
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("mlflow server did not start")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_same_config_and_seed_on_a_tracking_server_gives_identical_metrics(
+        trained, server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    again = train(load_config(CONFIG), tracking_uri=server, progress=False, quick=True)
+    a = trained.results.set_index(["model", "feature_set", "validation", "metric"])
+    b = again.results.set_index(["model", "feature_set", "validation", "metric"])
+    pd.testing.assert_frame_equal(a[["value", "ci_low", "ci_high"]],
+                                  b[["value", "ci_low", "ci_high"]], check_exact=True)
+    mlflow.set_tracking_uri(server)
+    run = mlflow.MlflowClient().get_run(again.run_id)
+    assert run.info.status == "FINISHED"
+    assert "coxnet.clinical.cv.harrell_c" in run.data.metrics

@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/tmeprog cohorts list
+	$(BIN)/tmeprog train --config pipelines/prognosis_bundled.toml
 
 test: $(STAMP)
 	$(BIN)/ruff check tmeprog tests benchmarks scripts

@@ -73,7 +73,7 @@ def synthetic_example(scorer: Scorer, n: int = 2, seed: int = 0) -> pd.DataFrame
     rng = np.random.default_rng(seed)
     ex = pd.DataFrame(rng.normal(size=(n, len(cols))), columns=cols)
     for c in clinical_inputs(scorer):
-        ex[c] = "example" if CLINICAL_DTYPES.get(c) == "string" else 1.0
+        ex[c] = None if CLINICAL_DTYPES.get(c) == "string" else 1.0
     return ex
 
 

@@ -50,7 +50,8 @@ def _cox_one(df: pd.DataFrame) -> tuple[float, float, float, float]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cph = CoxPHFitter().fit(df, duration_col="__time", event_col="__event")
+        strata = ["__cohort"] if "__cohort" in df.columns else None
+        cph = CoxPHFitter().fit(df, duration_col="__time", event_col="__event", strata=strata)
     r = cph.summary.loc["__z"]
     return (float(r["exp(coef)"]), float(r["exp(coef) lower 95%"]),
             float(r["exp(coef) upper 95%"]), float(r["p"]))
@@ -58,7 +59,7 @@ def _cox_one(df: pd.DataFrame) -> tuple[float, float, float, float]:
 
 def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None = None, *,
                       strata: Mapping[str, np.ndarray] | str = "auto", adjust: bool = True,
-                      min_events: int = MIN_EVENTS) -> pd.DataFrame:
+                      min_events: int = MIN_EVENTS, cohorts=None) -> pd.DataFrame:
     """Per-feature Cox hazard ratios per SD, unadjusted and clinically adjusted, per stratum.
 
     Parameters
@@ -76,6 +77,11 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
         Also fit clinically adjusted models.
     min_events : int
         Smallest number of events for a stratum to be analysed.
+    cohorts : array-like, optional
+        Cohort of each sample. When given, each feature is z-scored within its cohort and the
+        Cox model is stratified by cohort (its own baseline hazard per cohort), so that
+        platform offsets and differing endpoints of pooled cohorts cannot confound the hazard
+        ratio; HRs are then per within-cohort SD.
 
     Returns
     -------
@@ -88,6 +94,12 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
     if clinical is not None and not clinical.index.equals(F.index):
         raise InputError("screen: clinical and feature tables must share the same sample index")
     masks = default_strata(clinical, F.index) if isinstance(strata, str) else dict(strata)
+    coh = None
+    if cohorts is not None:
+        coh = np.asarray(cohorts).astype(str)
+        if len(coh) != len(F):
+            raise InputError("screen: cohorts must have one entry per sample")
+        F = F.groupby(coh).transform(lambda v: (v - v.mean()) / v.std(ddof=1))
     base = clinical_baseline(clinical) if (clinical is not None and adjust) else None
     rows = []
     for sname, mask in masks.items():
@@ -106,6 +118,8 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
             for adjusted in ([False, True] if covs else [False]):
                 d = pd.DataFrame({"__x": x, "__time": yy["time"][mask],
                                   "__event": yy["event"][mask].astype(int)})
+                if coh is not None and len(set(coh[mask])) > 1:
+                    d["__cohort"] = coh[mask]
                 if adjusted:
                     for c in covs:
                         d[c] = base[c].to_numpy()[mask]

@@ -63,15 +63,18 @@ def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
     key = (champion["model"], champion["feature_set"], champion["validation"])
     res = comp.results.get(key)
     if res is not None:
-        oof = res.out_of_fold()
+        units = list(dict.fromkeys(f.unit for f in res.folds))
+        # leave-one-cohort-out: every held-out cohort; cross-validation: the first repeat
+        oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
+               else res.out_of_fold(units[0]))
         # risk scores of different fold models are on different scales: rank within each fold
         pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
         y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
         y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
         where = "leave-one-cohort-out" if champion["validation"] == "loco" else "cross-validated"
         figs["figures/01_km_risk_tertiles.png"] = km_by_risk_group(
-            y, pct, title=f"{champion['model']} ({champion['feature_set']}), {where} risk "
-                          "tertiles (within each held-out fold)")
+            y, pct, title=f"{champion['model']} ({champion['feature_set']}): {where}\n"
+                          "risk tertiles within each held-out fold")
         h = max(horizons)
         col = f"S({h:g})"
         if col in oof.columns and oof[col].notna().sum() > 20:
@@ -84,11 +87,16 @@ def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
     if F is not None and F.shape[1]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            screen = univariate_screen(F, ts.y, ts.clinical)
+            screen = univariate_screen(F, ts.y, ts.clinical, cohorts=ts.groups)
         tables["screen"] = screen
-        figs["figures/02_forest_tme_screen.png"] = forest_plot(
-            screen, stratum="all", adjusted=False,
-            title="TME features: Cox HR per SD (all samples, unadjusted)")
+        for tag, stratum in (("02a_all", "all"), ("02b_er_negative", "ER-"),
+                             ("02c_er_positive", "ER+")):
+            if stratum in set(screen["stratum"]):
+                label = "all samples" if stratum == "all" else stratum
+                figs[f"figures/{tag}_forest_tme_screen.png"] = forest_plot(
+                    screen, stratum=stratum, adjusted=False,
+                    title=f"TME features, {label}: Cox HR per within-cohort SD\n"
+                          "(Cox model stratified by cohort)")
     return figs, tables
 
 

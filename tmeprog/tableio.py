@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +23,35 @@ def table_format(path: str | Path) -> str:
     return suffix
 
 
+@contextmanager
+def atomic_output(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    The file gets the permissions of a normally created file (umask applied); on failure the
+    temporary file is removed and ``path`` is untouched.
+
+    Raises
+    ------
+    InputError
+        When ``path`` exists and ``overwrite`` is false.
+    """
+    out = Path(path)
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_table(df: pd.DataFrame, path: str | Path, overwrite: bool = False,
                 index_label: str = "sample_id") -> Path:
     """Write ``df`` (index kept as ``index_label``) to ``path`` via a temporary file + rename.
@@ -30,21 +61,11 @@ def write_table(df: pd.DataFrame, path: str | Path, overwrite: bool = False,
     InputError
         When ``path`` exists and ``overwrite`` is false, or its suffix is not supported.
     """
-    out = Path(path)
-    fmt = table_format(out)
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} exists; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
+    fmt = table_format(path)
     frame = df.rename_axis(index_label).reset_index()
-    try:
+    with atomic_output(path, overwrite) as tmp:
         if fmt == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, sep="\t" if fmt == ".tsv" else ",", index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return Path(path)

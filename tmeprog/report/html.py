@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -48,7 +47,29 @@ def results_pivot(results: pd.DataFrame) -> pd.DataFrame:
                  for v, lo, hi in zip(r["value"], r["ci_low"], r["ci_high"], strict=True)]
     wide = r.pivot_table(index=["model", "feature_set", "validation"], columns="metric",
                          values="cell", aggfunc="first")
+    wide.columns.name = None
     return wide.reset_index()
+
+
+def _results_sections(results: pd.DataFrame) -> list[str]:
+    sets = results["feature_set"].isin(["clinical", "tme", "clinical+tme"])
+    pooled = results[sets & results["validation"].isin(["cv", "loco"])]
+    per_cohort = results[sets & results["validation"].str.startswith("loco:")]
+    strata = results[sets & results["validation"].str.contains("=", regex=False)]
+    diffs = results[~sets]
+    out = ["<h2>Validation results (95% bootstrap CIs)</h2>",
+           "<p class='meta'>cv: repeated stratified K-fold with nested tuning; loco: "
+           "leave-one-cohort-out, averaged over held-out cohorts. harrell_c: Harrell's C; "
+           "uno_c: Uno's IPCW C; td_auc: cumulative/dynamic AUC; ibs: integrated Brier "
+           "score.</p>", _table(results_pivot(pooled))]
+    if len(per_cohort):
+        out += ["<h3>Per held-out cohort</h3>", _table(results_pivot(per_cohort))]
+    if len(strata):
+        out += ["<h3>Per stratum</h3>", _table(results_pivot(strata))]
+    if len(diffs):
+        out += ["<h3>Paired differences between feature sets</h3>",
+                _table(results_pivot(diffs))]
+    return out
 
 
 def build_report(run_dir: Path, run_info: dict) -> str:
@@ -64,12 +85,16 @@ def build_report(run_dir: Path, run_info: dict) -> str:
                                        c["endpoints"].items()),
                  "source": c["source"]} for c in recs]
         parts += ["<h2>Cohorts</h2>", _table(pd.DataFrame(rows))]
+    champ = run_dir / "results" / "champion.json"
+    if champ.exists():
+        c = json.loads(champ.read_text())
+        parts.append(f"<h2>Champion</h2><p>{html.escape(str(c['model']))} on "
+                     f"{html.escape(str(c['feature_set']))} features: {c['metric']} "
+                     f"{c['value']:.3f} [{c['ci_low']:.3f}, {c['ci_high']:.3f}] under "
+                     f"{html.escape(str(c['validation']))}</p>")
     res = run_dir / "results" / "results.csv"
     if res.exists():
-        parts += ["<h2>Validation results (95% bootstrap CIs)</h2>",
-                  "<p class='meta'>harrell_c: Harrell's C; uno_c: Uno's IPCW C; td_auc: "
-                  "cumulative/dynamic AUC; ibs: integrated Brier score.</p>",
-                  _table(results_pivot(pd.read_csv(res)))]
+        parts += _results_sections(pd.read_csv(res))
     comp = run_dir / "shap" / "compartments.csv"
     if comp.exists():
         parts += ["<h2>TME compartments (mean |SHAP|)</h2>", _table(pd.read_csv(comp))]
@@ -87,19 +112,11 @@ def build_report(run_dir: Path, run_info: dict) -> str:
 
 def write_atomic(text: str, out: Path, overwrite: bool = False) -> Path:
     """Write ``text`` to ``out`` via a temporary file and rename; refuse to overwrite."""
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} exists; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    from tmeprog.tableio import atomic_output
+
+    with atomic_output(out, overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(out)
 
 
 def report_run(run_id: str, out: Path, overwrite: bool = False,

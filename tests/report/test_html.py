@@ -1,0 +1,72 @@
+"""HTML report: self-contained, refuses to overwrite, renders in a real headless browser."""
+
+import json
+import shutil
+import subprocess
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from tmeprog.errors import InputError  # noqa: E402
+from tmeprog.report.html import build_report, write_atomic  # noqa: E402
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    d = tmp_path / "run"
+    (d / "results").mkdir(parents=True)
+    (d / "figures").mkdir()
+    rows = []
+    for fs in ("clinical", "tme", "clinical+tme"):
+        for val in ("cv", "loco", "loco:gse1992"):
+            rows.append({"model": "coxnet", "feature_set": fs, "validation": val,
+                         "metric": "harrell_c", "value": 0.7, "ci_low": 0.65, "ci_high": 0.75})
+    pd.DataFrame(rows).to_csv(d / "results" / "results.csv", index=False)
+    (d / "results" / "champion.json").write_text(json.dumps(
+        {"model": "coxnet", "feature_set": "tme", "metric": "harrell_c", "value": 0.7,
+         "ci_low": 0.65, "ci_high": 0.75, "validation": "loco"}))
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot(np.arange(5), np.arange(5) ** 2)
+    fig.savefig(d / "figures" / "01_km_risk_tertiles.png")
+    plt.close(fig)
+    return d
+
+
+def test_report_is_self_contained(run_dir):
+    text = build_report(run_dir, {"run_id": "abc", "experiment": "e"})
+    assert "Validation results" in text and "Per held-out cohort" in text
+    assert "data:image/png;base64," in text
+    assert "http://" not in text and "https://" not in text
+    assert "0.700 [0.650, 0.750]" in text
+
+
+def test_report_refuses_to_overwrite(run_dir, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("mine")
+    with pytest.raises(InputError, match="--overwrite"):
+        write_atomic("new", out)
+    assert out.read_text() == "mine"
+    write_atomic("new", out, overwrite=True)
+    assert out.read_text() == "new"
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
+def test_report_renders_in_headless_chromium(run_dir, tmp_path):
+    html_path = tmp_path / "report.html"
+    write_atomic(build_report(run_dir, {"run_id": "abc", "experiment": "e"}), html_path)
+    shot = tmp_path / "shot.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", html_path.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "Validation results" in dom and "<img" in dom
+    subprocess.run(["chromium", *flags, "--window-size=1000,1400", f"--screenshot={shot}",
+                    html_path.as_uri()], capture_output=True, timeout=120)
+    img = plt.imread(shot)
+    assert img.shape[0] > 500 and img.std() > 0.05  # a page with content, not a blank canvas

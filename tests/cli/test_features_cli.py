@@ -44,3 +44,28 @@ def test_signatures_check_json_names_missing_genes():
     assert rows["process_checkpoint"]["ok"] is False
     assert "CD274" in rows["process_checkpoint"]["missing"]
     assert rows["immune_score"]["n_genes"] == 141
+
+
+def test_features_passes_stil_through_and_calibrates(tmp_path):
+    import numpy as np
+
+    from tmeprog.cohorts import load_cohort
+
+    c = load_cohort("gse1992")
+    expr = c.expression.T  # genes x samples, as GEO-style files come
+    expr.index.name = "gene"
+    expr.to_csv(tmp_path / "expr.tsv", sep="\t")
+    rng = np.random.default_rng(0)
+    cd8 = c.expression["CD8A"].to_numpy()
+    stil = np.clip(10 + 15 * (cd8 - cd8.mean()) / cd8.std() + rng.normal(0, 5, len(cd8)), 0, 90)
+    clin = pd.DataFrame({"sample_id": c.samples, "stil_pct": stil.round(1)})
+    clin.to_csv(tmp_path / "clin.tsv", sep="\t", index=False)
+    out = tmp_path / "f.tsv"
+    res = runner.invoke(app, ["features", str(tmp_path / "expr.tsv"), "--clinical",
+                              str(tmp_path / "clin.tsv"), "-o", str(out), "--calibrate-til"])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out, sep="\t").set_index("sample_id")
+    assert np.allclose(t.loc[c.samples, "stil_pct"], stil.round(1))
+    cal = t["til_density_stil_pct"]
+    assert cal.between(0, 100).all()
+    assert t[["til_density", "til_density_stil_pct"]].corr(method="spearman").iloc[0, 1] > 0.9

@@ -61,6 +61,9 @@ def test_run_holds_params_metrics_figures_and_model(trained, store):
     assert any(k.startswith("coxnet.clinical_tme.loco.harrell_c") for k in run.data.metrics)
     names = {a.path for a in client.list_artifacts(trained.run_id)}
     assert {"results", "figures", "shap", "provenance.json", "cohorts.json"} <= names
+    shap = {a.path for a in client.list_artifacts(trained.run_id, "shap")}
+    assert {"shap/compartments.csv", "shap/ranking_stability_cv_folds.csv"} <= shap
+    assert -1 <= run.data.metrics["shap.ranking_stability.mean"] <= 1
     figs = {a.path for a in client.list_artifacts(trained.run_id, "figures")}
     assert "figures/01_km_risk_tertiles.png" in figs
     prov = json.loads(mlflow.artifacts.load_text(

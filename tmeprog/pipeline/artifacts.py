@@ -54,6 +54,38 @@ def shap_summaries(scorer, X: pd.DataFrame, ts: TrainingSet, caught: list[str]) 
     return out
 
 
+def shap_stability(comp, champion: dict, model, X: pd.DataFrame, y, comps: dict,
+                   caught: list[str]) -> dict:
+    """Rank stability of SHAP feature importance across the CV folds of the first repeat.
+
+    The champion (with its tuned parameters) is refitted on each fold's training rows and
+    explained on its held-out rows; the Spearman correlation of mean |SHAP| between folds says
+    how reproducible the feature ranking is.
+    """
+    from sklearn.base import clone
+
+    from tmeprog.explain import explain, ranking_stability, stability_summary
+
+    res = comp.results.get((champion["model"], champion["feature_set"], "cv"))
+    if res is None:
+        return {}
+    first = res.folds[0].unit
+    expls = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for f in res.folds:
+                if f.unit != first:
+                    continue
+                m = clone(model).fit(X.iloc[f.train_index], y[f.train_index])
+                expls[f.label] = explain(m, X.iloc[f.test_index], compartments=comps)
+        matrix = ranking_stability(expls, method="spearman")
+    except Exception as exc:  # a summary must not lose the trained run
+        caught.append(f"SHAP ranking stability not computed: {exc}")
+        return {}
+    return {"matrix": matrix, "summary": stability_summary(matrix)}
+
+
 def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
     from tmeprog.models.metrics import calibration_table
     from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
@@ -155,6 +187,11 @@ def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion:
             log_table(shap_out[name], "shap", f"{name}.csv")
     for path, fig in shap_out.get("figures", {}).items():
         log_figure(fig, path)
+    stab = shap_out.get("stability")
+    if stab:
+        log_table(stab["matrix"], "shap", "ranking_stability_cv_folds.csv", index=True)
+        mlflow.log_metrics({f"shap.ranking_stability.{k}": v for k, v in stab["summary"].items()
+                            if isinstance(v, float)})
     if shap_out:
         mlflow.log_params({"shap.scale": shap_out["scale"], "shap.method": shap_out["method"]})
 

@@ -294,6 +294,10 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
 
         steps.step("explaining the champion (SHAP)")
         shap_out = artifacts.shap_summaries(scorer, X, ts, caught)
+        if shap_out and cfg.task.kind == "prognosis":
+            shap_out["stability"] = artifacts.shap_stability(
+                comp, champion, model, X, ts.y, scorer.extractor.compartments_
+                if scorer.extractor is not None else {}, caught)
         steps.done()
 
         steps.step("logging the run to MLflow")

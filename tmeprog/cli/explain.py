@@ -59,6 +59,8 @@ def explain(
                                                               "SHAP)."),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for forests."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
+                                     "(default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
 ) -> None:
@@ -71,6 +73,9 @@ def explain(
             raise InputError(f"output {str(output)!r}: use a .parquet file name")
         if output.exists() and not overwrite:
             raise InputError(f"{output} exists; pass --overwrite to replace it")
+        from tmeprog.tracking.store import use_store
+
+        use_store(tracking_uri)
         scorer = load_scorer(model_uri)
         frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind))
         bg = None

@@ -16,6 +16,10 @@ separately (keeping each fold's model and size), recomputes every metric and the
 the CI is the 2.5-97.5 percentile over replicates (seeded). It reflects test-sample
 variability given the fitted models. Two feature sets validated on identical splits share the
 same resamples, so their difference gets a paired CI (:func:`paired_difference`).
+
+The replicates are computed from how often each test row was drawn, all replicates of a fold
+at once (:mod:`tmeprog.models.fastmetrics`); the numbers equal, to rounding, those of the
+scikit-survival functions applied draw by draw.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.models.fastmetrics import ResampledFold, calibration_slopes, multiplicities
 from tmeprog.models.inputs import BootstrapWarning, HorizonWarning, UndefinedMetricWarning
 from tmeprog.models.metrics import (
     MIN_AT_RISK,
@@ -139,9 +144,14 @@ def _unit_slope(folds: list[FoldPrediction], idxs: list | None, horizon: float,
 
 
 def _all_values(result: ValidationResult, idxs, horizons, tau, cal_h, min_at_risk, reasons,
-                ipcw):
-    fv = np.vstack([_fold_values(f, None if idxs is None else idxs[i], horizons, tau,
-                                 min_at_risk, reasons, ipcw) for i, f in enumerate(result.folds)])
+                ipcw, fast: bool = False):
+    if fast and idxs is None:
+        fv = np.vstack([_point_values(f, horizons, tau, min_at_risk, reasons, ipcw)
+                        for f in result.folds])
+    else:
+        fv = np.vstack([_fold_values(f, None if idxs is None else idxs[i], horizons, tau,
+                                     min_at_risk, reasons, ipcw)
+                        for i, f in enumerate(result.folds)])
     units = list(dict.fromkeys(f.unit for f in result.folds))
     uv = np.full(len(units), np.nan)
     if cal_h is not None:
@@ -152,6 +162,86 @@ def _all_values(result: ValidationResult, idxs, horizons, tau, cal_h, min_at_ris
                                   None if idxs is None else [idxs[i] for i in members],
                                   cal_h, min_at_risk, reasons, key)
     return fv, uv, units
+
+
+def _point_values(f: FoldPrediction, horizons, tau: float, min_at_risk: int,
+                  reasons: dict | None, ipcw: str) -> np.ndarray:
+    """:func:`_fold_values` on the whole fold; the reference functions run only where a metric
+    is undefined, to state why."""
+    out = _fold_replicates(f, [np.arange(len(f.risk))], horizons, tau, min_at_risk, ipcw)[0]
+    if np.isnan(out).any():
+        out = _fold_values(f, None, horizons, tau, min_at_risk, reasons, ipcw)
+    return out
+
+
+def _fold_replicates(f: FoldPrediction, draws: list, horizons, tau: float, min_at_risk: int,
+                     ipcw: str) -> np.ndarray:
+    """:func:`_fold_values` of every bootstrap draw of one fold, shape (n_draws, n_metrics).
+
+    Computed from the draws' row multiplicities (:mod:`tmeprog.models.fastmetrics`); inputs
+    outside what that reproduction covers go through :func:`_fold_values` draw by draw.
+    """
+    yc = f.y_train if ipcw == "train" else None
+    ibs_t = np.asarray(f.ibs_times, float)
+    cuts = [np.nextafter(h, np.inf) for h in horizons]
+    if ibs_t.size:
+        cuts.append(np.nextafter(ibs_t.max(), np.inf))
+    fast = (ResampledFold.supported(f.y_test, f.risk, yc, cuts)
+            and bool(np.all(np.diff(horizons) > 0)) and bool(np.all(np.diff(ibs_t) > 0)))
+    if not fast:
+        return np.vstack([_fold_values(f, d, horizons, tau, min_at_risk, None, ipcw)
+                          for d in draws])
+    rf = ResampledFold(f.y_test, f.risk, multiplicities(draws, len(f.risk)), yc)
+    out = np.full((len(draws), 3 + len(horizons)), np.nan)
+    out[:, 0] = rf.harrell_c()
+    out[:, 1] = rf.uno_c(tau)
+    if horizons:
+        out[:, 2:2 + len(horizons)] = rf.td_aucs(horizons, min_at_risk)
+    if ibs_t.size:
+        s = f.survival.loc[:, f.ibs_times].to_numpy(dtype=float)
+        bad = ~np.isfinite(s).all(axis=1)  # a draw with any of these rows has no IBS
+        ibs = rf.integrated_brier(np.where(bad[:, None], 0.0, s), ibs_t)
+        out[:, -1] = np.where(rf.present[:, bad].any(axis=1), np.nan, ibs)
+    return out
+
+
+def _replicates(result: ValidationResult, draws: list, horizons, tau, cal_h, min_at_risk,
+                ipcw, reference: bool = False):
+    """Fold values ``(n_boot, n_folds, n_metrics)`` and unit calibration slopes
+    ``(n_boot, n_units)`` of every bootstrap draw (``draws[b][i]``: rows of fold ``i``)."""
+    if reference:  # metric by metric and draw by draw, as scikit-survival computes them
+        per = [_all_values(result, d, horizons, tau, cal_h, min_at_risk, None, ipcw)
+               for d in draws]
+        return (np.stack([p[0] for p in per]).reshape(len(draws), len(result.folds), -1),
+                np.stack([p[1] for p in per]).reshape(len(draws), -1))
+    fv = np.stack([_fold_replicates(f, [d[i] for d in draws], horizons, tau, min_at_risk, ipcw)
+                   for i, f in enumerate(result.folds)], axis=1)
+    units = list(dict.fromkeys(f.unit for f in result.folds))
+    uv = np.full((len(draws), len(units)), np.nan)
+    if cal_h is not None:
+        for u_i, u in enumerate(units):
+            members = [f for f in result.folds if f.unit == u]
+            pos = [i for i, f in enumerate(result.folds) if f.unit == u]
+            uv[:, u_i] = _unit_replicates(members, [[d[i] for i in pos] for d in draws], cal_h,
+                                          min_at_risk)
+    return fv, uv
+
+
+def _unit_replicates(folds: list[FoldPrediction], draws: list, horizon: float,
+                     min_at_risk: int) -> np.ndarray:
+    """:func:`_unit_slope` of every bootstrap draw (``draws[b][i]``: rows of ``folds[i]``)."""
+    if any(horizon not in f.survival.columns for f in folds):
+        return np.full(len(draws), np.nan)
+    y = np.concatenate([f.y_test for f in folds])
+    if (y.dtype.names != ("event", "time") or y["event"].dtype != bool
+            or not np.isfinite(y["time"]).all()):
+        key = f"calibration_slope_{horizon_key(horizon)}"
+        return np.array([_unit_slope(folds, d, horizon, min_at_risk, None, key)
+                         for d in draws])
+    s = np.concatenate([f.survival[horizon].to_numpy(dtype=float) for f in folds])
+    counts = np.hstack([multiplicities([d[i] for d in draws], len(f.risk))
+                        for i, f in enumerate(folds)])
+    return calibration_slopes(y, s, horizon, counts, min_at_risk)
 
 
 def _labels(result: ValidationResult) -> list[tuple[str, list[int], list[str]]]:
@@ -185,7 +275,8 @@ def _fingerprint(result: ValidationResult, n_boot: int, seed: int) -> str:
 
 def evaluate(result: ValidationResult, *, horizons: Sequence[float] = (36.0, 60.0),
              tau: float = 60.0, calibration_horizon: float | None = 60.0, n_boot: int = 200,
-             seed: int = 0, min_at_risk: int = MIN_AT_RISK, ipcw: str = "auto") -> Evaluation:
+             seed: int = 0, min_at_risk: int = MIN_AT_RISK, ipcw: str = "auto",
+             _reference: bool = False) -> Evaluation:
     """Metrics of a validation run with bootstrap 95% CIs.
 
     Parameters
@@ -231,7 +322,8 @@ def evaluate(result: ValidationResult, *, horizons: Sequence[float] = (36.0, 60.
     cal = calibration_horizon is not None
     cal_h = float(calibration_horizon) if cal else None
     reasons: dict = {}
-    fv, uv, units = _all_values(result, None, horizons, tau, cal_h, min_at_risk, reasons, ipcw)
+    fv, uv, units = _all_values(result, None, horizons, tau, cal_h, min_at_risk, reasons, ipcw,
+                                fast=not _reference)
     for k, why in reasons.items():
         cat = HorizonWarning if k.startswith(("td_auc", "calibration")) else UndefinedMetricWarning
         warnings.warn(f"{k}: undefined in {len(why)} split(s), left out of the mean: "
@@ -240,11 +332,17 @@ def evaluate(result: ValidationResult, *, horizons: Sequence[float] = (36.0, 60.
     points = {lab: _aggregate(fv, uv, units, pos, us, cal) for lab, pos, us in labels}
     reps = {lab: np.full((n_boot, len(names)), np.nan) for lab, _, _ in labels}
     rng = np.random.default_rng(seed)
+    draws = [[rng.integers(0, len(f.risk), len(f.risk)) for f in result.folds]
+             for _ in range(n_boot)]
+    if n_boot:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):  # small products: threads only cost here
+            bfv, buv = _replicates(result, draws, horizons, tau, cal_h, min_at_risk, ipcw,
+                                   _reference)
     for b in range(n_boot):
-        idxs = [rng.integers(0, len(f.risk), len(f.risk)) for f in result.folds]
-        bfv, buv, _ = _all_values(result, idxs, horizons, tau, cal_h, min_at_risk, None, ipcw)
         for lab, pos, us in labels:
-            reps[lab][b] = _aggregate(bfv, buv, units, pos, us, cal)
+            reps[lab][b] = _aggregate(bfv[b], buv[b], units, pos, us, cal)
     rows = []
     for lab, pos, us in labels:
         test_rows = np.unique(np.concatenate([result.folds[i].test_index for i in pos]))

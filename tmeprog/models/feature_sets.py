@@ -10,6 +10,8 @@ training medians inside ``fit``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -75,22 +77,37 @@ def design_matrices(clinical: pd.DataFrame | None, features: pd.DataFrame | None
     dict
         ``set name -> DataFrame`` in the sample order of ``clinical`` (or ``features``).
     """
+    return _assemble_sets(clinical, features, sets, _baseline_or_raise)
+
+
+def _baseline_or_raise(clinical: pd.DataFrame) -> pd.DataFrame:
+    clin = clinical_baseline(clinical)
+    if clin.shape[1] == 0:
+        raise InputError("no clinical baseline covariate (age, grade, size, node_status, er) "
+                         "is recorded; use the tme feature set alone")
+    return clin
+
+
+def _assemble_sets(clinical: pd.DataFrame | None, features: pd.DataFrame | None, sets,
+                   clinical_part: Callable[[pd.DataFrame], pd.DataFrame]
+                   ) -> dict[str, pd.DataFrame]:
+    """Check ``sets`` and the tables, align ``features`` to the samples, build each set.
+
+    ``clinical_part`` turns the clinical table into the clinical columns of the design (it
+    raises when none is usable); it is only called when a clinical set is requested.
+    """
     unknown = [s for s in sets if s not in FEATURE_SETS]
     if unknown:
         raise InputError(f"unknown feature sets {unknown}; choose from {list(FEATURE_SETS)}")
-    need_clin = any(s in ("clinical", "clinical+tme") for s in sets)
-    need_tme = any(s in ("tme", "clinical+tme") for s in sets)
+    need_clin = any(s != "tme" for s in sets)
+    need_tme = any(s != "clinical" for s in sets)
     if need_clin and clinical is None:
         raise InputError("the clinical feature sets need a clinical table")
     if need_tme and features is None:
-        raise InputError("the tme feature sets need a feature table")
+        raise InputError("the tme feature sets need a feature table (samples x features)")
     index = clinical.index if clinical is not None else features.index
-    clin = tme = None
-    if need_clin:
-        clin = clinical_baseline(clinical)
-        if clin.shape[1] == 0:
-            raise InputError("no clinical baseline covariate (age, grade, size, node_status, er) "
-                             "is recorded; use the tme feature set alone")
+    clin = clinical_part(clinical) if need_clin else None
+    tme = None
     if need_tme:
         if not features.index.is_unique:
             raise InputError("feature table: duplicated sample ids")
@@ -98,7 +115,7 @@ def design_matrices(clinical: pd.DataFrame | None, features: pd.DataFrame | None
         if len(missing):
             raise InputError(f"feature table lacks {len(missing)} samples of the clinical table "
                              f"(e.g. {missing[:3].tolist()}); align the two tables")
-        tme = features.loc[index]
+        tme = features.loc[index].copy()
         tme.columns = [str(c) for c in tme.columns]
         if clin is not None:
             clash = sorted(set(tme.columns) & set(clin.columns))
@@ -106,10 +123,6 @@ def design_matrices(clinical: pd.DataFrame | None, features: pd.DataFrame | None
                 raise InputError(f"feature names {clash} clash with clinical covariates; rename")
     out = {}
     for s in sets:
-        if s == "clinical":
-            out[s] = clin.copy()
-        elif s == "tme":
-            out[s] = tme.copy()
-        else:
-            out[s] = pd.concat([clin, tme], axis=1)
+        out[s] = (clin.copy() if s == "clinical" else tme.copy() if s == "tme"
+                  else pd.concat([clin, tme], axis=1))
     return out

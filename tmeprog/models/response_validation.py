@@ -57,6 +57,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 
 from tmeprog.errors import InputError
+from tmeprog.models.feature_sets import FEATURE_SETS, _assemble_sets
 from tmeprog.models.response import (
     MIN_ARM_SIZE,
     OTHER_ARM,
@@ -71,7 +72,6 @@ from tmeprog.models.response import (
 )
 
 METRICS = ("auroc", "auprc", "brier", "calibration_slope", "calibration_intercept")
-FEATURE_SETS = ("clinical", "tme", "clinical+tme")
 RESULT_COLUMNS = ["model", "feature_set", "validation", "metric", "value", "ci_low", "ci_high",
                   "n", "positives"]
 MAX_FAILED_SHARE = 0.2
@@ -589,18 +589,7 @@ def response_feature_sets(clinical: pd.DataFrame | None, features: pd.DataFrame 
     dict
         ``set name -> DataFrame`` in the sample order of ``clinical`` (or ``features``).
     """
-    unknown = [s for s in sets if s not in FEATURE_SETS]
-    if unknown:
-        raise InputError(f"unknown feature sets {unknown}; choose from {list(FEATURE_SETS)}")
-    need_clin = any(s != "tme" for s in sets)
-    need_tme = any(s != "clinical" for s in sets)
-    if need_clin and clinical is None:
-        raise InputError("the clinical feature sets need a clinical table")
-    if need_tme and features is None:
-        raise InputError("the tme feature sets need a feature table (samples x features)")
-    index = clinical.index if clinical is not None else features.index
-    clin = tme = None
-    if need_clin:
+    def clinical_part(clinical: pd.DataFrame) -> pd.DataFrame:
         cols = [c for c in clinical_columns if c in clinical.columns
                 and clinical[c].notna().any()]
         if arm_column is not None and arm_column in clinical.columns:
@@ -612,24 +601,9 @@ def response_feature_sets(clinical: pd.DataFrame | None, features: pd.DataFrame 
         for c in cols:
             if c != arm_column and pd.api.types.is_numeric_dtype(clin[c]):
                 clin[c] = pd.to_numeric(clin[c], errors="coerce").astype(float)
-    if need_tme:
-        if not features.index.is_unique:
-            raise InputError("feature table: duplicated sample ids")
-        missing = index.difference(features.index)
-        if len(missing):
-            raise InputError(f"feature table lacks {len(missing)} samples of the clinical table "
-                             f"(e.g. {missing[:3].tolist()}); align the two tables")
-        tme = features.loc[index].copy()
-        tme.columns = [str(c) for c in tme.columns]
-        if clin is not None:
-            clash = sorted(set(tme.columns) & set(clin.columns))
-            if clash:
-                raise InputError(f"feature names {clash} clash with clinical covariates; rename")
-    out = {}
-    for s in sets:
-        out[s] = (clin.copy() if s == "clinical" else tme.copy() if s == "tme"
-                  else pd.concat([clin, tme], axis=1))
-    return out
+        return clin
+
+    return _assemble_sets(clinical, features, sets, clinical_part)
 
 
 def default_response_models(random_state: int = 0, quick: bool = False) -> dict[str, tuple]:

@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.models.bootstrap import percentile_ci
 from tmeprog.models.fastmetrics import ResampledFold, calibration_slopes, multiplicities
-from tmeprog.models.inputs import BootstrapWarning, HorizonWarning, UndefinedMetricWarning
+from tmeprog.models.inputs import HorizonWarning, UndefinedMetricWarning
 from tmeprog.models.metrics import (
     MIN_AT_RISK,
     calibration_slope,
@@ -46,9 +47,6 @@ from tmeprog.models.metrics import (
     uno_c,
 )
 from tmeprog.models.validation import FoldPrediction, ValidationResult
-
-MAX_FAILED_SHARE = 0.2
-"""A CI is NaN when more than this share of bootstrap replicates is undefined."""
 
 
 @dataclass
@@ -349,7 +347,7 @@ def evaluate(result: ValidationResult, *, horizons: Sequence[float] = (36.0, 60.
         n = len(test_rows)  # distinct samples (repeats evaluate each sample once per repeat)
         ev = int(_events(result, test_rows))
         for j, m in enumerate(names):
-            lo, hi = _percentile_ci(reps[lab][:, j], points[lab][j], f"{lab} {m}")
+            lo, hi = percentile_ci(reps[lab][:, j], points[lab][j], f"{lab} {m}")
             used = (int(np.isfinite(uv[[units.index(u) for u in us]]).sum()) if m.startswith(
                 "calibration") else int(np.isfinite(fv[pos, j]).sum()))
             total = len(us) if m.startswith("calibration") else len(pos)
@@ -367,18 +365,6 @@ def _events(result: ValidationResult, rows: np.ndarray) -> int:
     for f in result.folds:
         ev[f.test_index] = f.y_test["event"]
     return int(ev[rows].sum())
-
-
-def _percentile_ci(rep: np.ndarray, point: float, what: str) -> tuple[float, float]:
-    if not np.isfinite(point) or rep.size == 0:
-        return float("nan"), float("nan")
-    ok = np.isfinite(rep)
-    if ok.mean() < 1 - MAX_FAILED_SHARE:
-        warnings.warn(f"{what}: {int((~ok).sum())} of {rep.size} bootstrap replicates undefined; "
-                      "CI set to NaN", BootstrapWarning, stacklevel=3)
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(rep[ok], [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 _EST = {
@@ -436,7 +422,7 @@ def paired_difference(a: Evaluation, b: Evaluation) -> pd.DataFrame:
         for j, m in enumerate(a.metrics):
             d = ta.loc[(lab, m), "value"] - tb.loc[(lab, m), "value"]
             diff = ra[:, j] - rb[:, j]
-            lo, hi = _percentile_ci(diff, d, f"{lab} delta {m}")
+            lo, hi = percentile_ci(diff, d, f"{lab} delta {m}")
             ok = diff[np.isfinite(diff)]
             p = (min(1.0, 2 * min((ok <= 0).mean(), (ok >= 0).mean()))
                  if np.isfinite(lo) and ok.size else float("nan"))

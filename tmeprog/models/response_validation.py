@@ -57,7 +57,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 
 from tmeprog.errors import InputError
+from tmeprog.models.bootstrap import percentile_ci
 from tmeprog.models.feature_sets import FEATURE_SETS, _assemble_sets
+from tmeprog.models.inputs import BootstrapWarning  # noqa: F401 (re-exported)
 from tmeprog.models.response import (
     MIN_ARM_SIZE,
     OTHER_ARM,
@@ -74,13 +76,7 @@ from tmeprog.models.response import (
 METRICS = ("auroc", "auprc", "brier", "calibration_slope", "calibration_intercept")
 RESULT_COLUMNS = ["model", "feature_set", "validation", "metric", "value", "ci_low", "ci_high",
                   "n", "positives"]
-MAX_FAILED_SHARE = 0.2
-"""A CI is NaN when more than this share of bootstrap replicates is undefined."""
 _EPS = 1e-6
-
-
-class BootstrapWarning(UserWarning):
-    """Too many bootstrap replicates were undefined; the CI is NaN."""
 
 
 # --------------------------------------------------------------------------- metrics
@@ -476,18 +472,6 @@ def arm_strata(arm: np.ndarray, y: np.ndarray, min_arm_size: int = MIN_ARM_SIZE
     return out
 
 
-def _percentile_ci(rep: np.ndarray, point: float, what: str) -> tuple[float, float]:
-    if not np.isfinite(point) or rep.size == 0:
-        return float("nan"), float("nan")
-    ok = np.isfinite(rep)
-    if ok.mean() < 1 - MAX_FAILED_SHARE:
-        warnings.warn(f"{what}: {int((~ok).sum())} of {rep.size} bootstrap replicates "
-                      "undefined; CI set to NaN", BootstrapWarning, stacklevel=3)
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(rep[ok], [2.5, 97.5])
-    return float(lo), float(hi)
-
-
 def evaluate_response(cv: ResponseCV, *, model: str = "", feature_set: str = "",
                       n_boot: int = 200, seed: int = 0, per_arm: bool = True,
                       min_arm_size: int = MIN_ARM_SIZE) -> pd.DataFrame:
@@ -549,7 +533,7 @@ def evaluate_response(cv: ResponseCV, *, model: str = "", feature_set: str = "",
         names = METRICS if which == "all" else ("auroc",)
         R = np.asarray(reps[g], float)
         for j, m in enumerate(names):
-            lo, hi = _percentile_ci(R[:, j], points[g][j], f"{model} {feature_set} {g} {m}")
+            lo, hi = percentile_ci(R[:, j], points[g][j], f"{model} {feature_set} {g} {m}")
             out.append({"model": model, "feature_set": feature_set, "validation": g,
                         "metric": m, "value": float(points[g][j]), "ci_low": lo, "ci_high": hi,
                         "n": len(rows), "positives": int(y[rows].sum())})

@@ -31,6 +31,24 @@ class BootstrapWarning(UserWarning):
     """Too many bootstrap resamples failed; the interval is NaN."""
 
 
+def frame_2d(X, where: str = "X") -> pd.DataFrame:
+    """``X`` itself when it is a DataFrame, else a 2-D array-like with columns ``x0, x1, ...``.
+
+    Raises :class:`~tmeprog.errors.InputError` naming ``where`` when the array is not 2-D.
+    """
+    if isinstance(X, pd.DataFrame):
+        return X
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise InputError(f"{where}: expected a 2-D samples x features table, got {arr.ndim}-D")
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def duplicated_names(columns: pd.Index) -> list:
+    """Up to five distinct names that occur more than once in ``columns``."""
+    return columns[columns.duplicated()].unique()[:5].tolist()
+
+
 def as_frame(X, where: str = "X") -> pd.DataFrame:
     """Return ``X`` as a float DataFrame with string column names.
 
@@ -46,18 +64,12 @@ def as_frame(X, where: str = "X") -> pd.DataFrame:
     pandas.DataFrame
         Float copy; NaN kept, infinities rejected.
     """
-    if isinstance(X, pd.DataFrame):
-        df = X
-    else:
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise InputError(f"{where}: expected a 2-D samples x features table, got {arr.ndim}-D")
-        df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    df = frame_2d(X, where)
     if df.shape[1] == 0 or df.shape[0] == 0:
         raise InputError(f"{where}: empty feature table {df.shape}; pass at least one feature")
     if df.columns.has_duplicates:
-        dup = df.columns[df.columns.duplicated()].unique()[:5].tolist()
-        raise InputError(f"{where}: duplicated feature names {dup}; rename them")
+        raise InputError(f"{where}: duplicated feature names {duplicated_names(df.columns)}; "
+                         "rename them")
     bad = [c for c, dt in df.dtypes.items()
            if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))]
     if bad:

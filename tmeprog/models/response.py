@@ -40,6 +40,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
+from tmeprog.models.inputs import duplicated_names, frame_2d
 
 OTHER_ARM = "other"
 MISSING_LEVEL = "NA"
@@ -69,19 +70,13 @@ def as_table(X, where: str = "X") -> pd.DataFrame:
     Arrays get columns ``x0, x1, ...``. Empty tables, duplicated names and infinite values raise
     :class:`~tmeprog.errors.InputError`.
     """
-    if isinstance(X, pd.DataFrame):
-        df = X.copy()
-    else:
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise InputError(f"{where}: expected a 2-D samples x features table, got {arr.ndim}-D")
-        df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    df = frame_2d(X, where).copy()
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise InputError(f"{where}: empty table {df.shape}; pass at least one sample and column")
     df.columns = [str(c) for c in df.columns]
     if df.columns.has_duplicates:
-        dup = df.columns[df.columns.duplicated()].unique()[:5].tolist()
-        raise InputError(f"{where}: duplicated column names {dup}; rename them")
+        raise InputError(f"{where}: duplicated column names {duplicated_names(df.columns)}; "
+                         "rename them")
     num = [c for c in df.columns if _is_numeric(df[c])]
     if num:
         inf = np.isinf(_numeric(df, num).to_numpy()).any(axis=0)

@@ -40,6 +40,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
+from tmeprog.models.boosting import booster_params, dmatrix, gain_table
 from tmeprog.models.inputs import duplicated_names, frame_2d
 
 OTHER_ARM = "other"
@@ -825,24 +826,14 @@ class XGBResponseClassifier(_ResponseModel):
         self.n_jobs = n_jobs
 
     def _dmatrix(self, Z: pd.DataFrame, **kw):
-        import xgboost as xgb
-
-        # internal names: user feature names may hold characters xgboost rejects
-        return xgb.DMatrix(Z.to_numpy(), feature_names=[f"f{i}" for i in range(Z.shape[1])],
-                           **kw)
+        return dmatrix(Z, **kw)
 
     def _fit_design(self, Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> None:
         import xgboost as xgb
 
         if int(self.n_estimators) < 1:
             raise InputError("XGBResponseClassifier: n_estimators must be >= 1")
-        params = {
-            "objective": "binary:logistic", "eta": self.learning_rate,
-            "max_depth": self.max_depth, "min_child_weight": self.min_child_weight,
-            "subsample": self.subsample, "colsample_bytree": self.colsample_bytree,
-            "lambda": self.reg_lambda, "nthread": self.n_jobs, "verbosity": 0,
-            "seed": 0 if self.random_state is None else int(self.random_state),
-        }
+        params = booster_params(self, "binary:logistic")
         dtrain = self._dmatrix(Z, label=y, weight=w)
         self.booster_ = xgb.train(params, dtrain, num_boost_round=int(self.n_estimators))
         self.features_used_ = list(Z.columns)
@@ -854,15 +845,8 @@ class XGBResponseClassifier(_ResponseModel):
     def summary(self) -> pd.DataFrame:
         """Per design term: total gain, number of splits and share of total gain."""
         check_is_fitted(self, "booster_")
-        names = self.features_used_
-        gain = self.booster_.get_score(importance_type="total_gain")
-        n = self.booster_.get_score(importance_type="weight")
-        g = np.array([gain.get(f"f{i}", 0.0) for i in range(len(names))])
-        k = np.array([n.get(f"f{i}", 0.0) for i in range(len(names))])
-        out = pd.DataFrame({"kind": self.design_.terms["kind"].to_numpy(), "total_gain": g,
-                            "n_splits": k.astype(int),
-                            "gain_share": g / g.sum() if g.sum() > 0 else np.zeros_like(g)},
-                           index=pd.Index(names, name="term"))
+        out = gain_table(self.booster_, list(self.features_used_), "term")
+        out.insert(0, "kind", self.design_.terms["kind"].to_numpy())
         out = out.sort_values("total_gain", ascending=False)
         out.attrs["note"] = (
             f"xgboost binary:logistic: {self.n_estimators} rounds, eta={self.learning_rate:g}, "

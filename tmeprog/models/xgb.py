@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
+from tmeprog.models.boosting import booster_params, dmatrix, gain_table
 
 
 class _XGBSurvival(SurvivalModel):
@@ -39,20 +40,10 @@ class _XGBSurvival(SurvivalModel):
         self.preprocessor = preprocessor
 
     def _params(self) -> dict:
-        return {
-            "objective": self._objective, "eta": self.learning_rate, "max_depth": self.max_depth,
-            "min_child_weight": self.min_child_weight, "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree, "lambda": self.reg_lambda,
-            "seed": 0 if self.random_state is None else int(self.random_state),
-            "nthread": self.n_jobs, "verbosity": 0,
-        }
+        return booster_params(self, self._objective)
 
     def _dmatrix(self, Xt: pd.DataFrame, **labels):
-        import xgboost as xgb
-
-        # internal names: user feature names may hold characters xgboost rejects
-        return xgb.DMatrix(Xt.to_numpy(), feature_names=[f"f{i}" for i in range(Xt.shape[1])],
-                           **labels)
+        return dmatrix(Xt, **labels)
 
     def _train(self, dtrain, extra: dict) -> None:
         import xgboost as xgb
@@ -69,14 +60,7 @@ class _XGBSurvival(SurvivalModel):
     def summary(self) -> pd.DataFrame:
         """Per feature: total gain, number of splits (``weight``) and share of total gain."""
         check_is_fitted(self, "booster_")
-        names = list(self.features_used_)
-        gain = self.booster_.get_score(importance_type="total_gain")
-        weight = self.booster_.get_score(importance_type="weight")
-        g = np.array([gain.get(f"f{i}", 0.0) for i in range(len(names))])
-        w = np.array([weight.get(f"f{i}", 0.0) for i in range(len(names))])
-        out = pd.DataFrame({"total_gain": g, "n_splits": w.astype(int),
-                            "gain_share": g / g.sum() if g.sum() > 0 else np.zeros_like(g)},
-                           index=pd.Index(names, name="feature"))
+        out = gain_table(self.booster_, list(self.features_used_), "feature")
         out = out.sort_values("total_gain", ascending=False)
         out.attrs["note"] = (
             f"xgboost {self._objective}: {self.n_estimators} rounds, eta={self.learning_rate:g}, "

@@ -1,0 +1,42 @@
+"""xgboost pieces shared by the survival and the response boosters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def booster_params(est, objective: str) -> dict:
+    """xgboost training parameters from an estimator's sklearn-style attributes.
+
+    ``est`` holds ``learning_rate, max_depth, min_child_weight, subsample, colsample_bytree,
+    reg_lambda, random_state`` (None means seed 0) and ``n_jobs``.
+    """
+    return {
+        "objective": objective, "eta": est.learning_rate, "max_depth": est.max_depth,
+        "min_child_weight": est.min_child_weight, "subsample": est.subsample,
+        "colsample_bytree": est.colsample_bytree, "lambda": est.reg_lambda,
+        "seed": 0 if est.random_state is None else int(est.random_state),
+        "nthread": est.n_jobs, "verbosity": 0,
+    }
+
+
+def dmatrix(X: pd.DataFrame, **kw):
+    """``xgboost.DMatrix`` of ``X`` with internal names ``f0, f1, ...``.
+
+    User feature names may hold characters xgboost rejects.
+    """
+    import xgboost as xgb
+
+    return xgb.DMatrix(X.to_numpy(), feature_names=[f"f{i}" for i in range(X.shape[1])], **kw)
+
+
+def gain_table(booster, names: list[str], index_name: str) -> pd.DataFrame:
+    """Per input column (in ``names`` order): total gain, number of splits, share of total gain."""
+    gain = booster.get_score(importance_type="total_gain")
+    weight = booster.get_score(importance_type="weight")
+    g = np.array([gain.get(f"f{i}", 0.0) for i in range(len(names))])
+    k = np.array([weight.get(f"f{i}", 0.0) for i in range(len(names))])
+    return pd.DataFrame({"total_gain": g, "n_splits": k.astype(int),
+                         "gain_share": g / g.sum() if g.sum() > 0 else np.zeros_like(g)},
+                        index=pd.Index(names, name=index_name))

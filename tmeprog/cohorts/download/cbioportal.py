@@ -28,9 +28,8 @@ from tmeprog.cohorts.download import cache
 from tmeprog.cohorts.download.cache import RemoteFile
 from tmeprog.cohorts.download.parsing import (
     clean,
-    drop_incomplete_genes,
-    ensure_log_scale,
     hormone_receptor,
+    prepare_expression,
     read_matrix,
     read_text,
     read_tsv_text,
@@ -41,7 +40,6 @@ from tmeprog.cohorts.download.parsing import (
     to_num,
     yes_no,
 )
-from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
 from tmeprog.errors import InputError
 
@@ -254,11 +252,7 @@ def parse_cbioportal(patient: Path, sample: Path | None = None, expression: Path
                              f"{expr.index[expr.index.duplicated()][:3].tolist()}")
         n_clin = int(expr.index.isin(tab.index).sum())
         report.append(f"expression: {expr.shape[0]} samples, {n_clin} with a clinical record")
-        expr = ensure_log_scale(expr, f"cohort {name!r}", "log2 intensity", transform=False,
-                                report=report)
-        expr = drop_incomplete_genes(expr, report)
-        expr, gene_report = harmonise_genes(expr)
-        report.extend(gene_report.lines())
+        expr = prepare_expression(expr, name, "log2 intensity", transform=False, report=report)
         tab = tab.reindex(expr.index)
     tab.index.name = "sample_id"
     clin = metabric_clinical(tab)

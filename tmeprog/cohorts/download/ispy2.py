@@ -33,13 +33,11 @@ from tmeprog.cohorts.download.geo import (
 )
 from tmeprog.cohorts.download.parsing import (
     clean,
-    drop_incomplete_genes,
-    ensure_log_scale,
+    prepare_expression,
     read_matrix,
     status01,
     subtype,
 )
-from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
 from tmeprog.errors import InputError
 
@@ -212,11 +210,7 @@ def parse_ispy2_geo(matrices: list[Path], expression: Path, name: str = NAME) ->
     report.append(f"samples: {len(expr)} expression columns, {len(samples)} annotated patients, "
                   f"{int(both.sum())} in both kept")
     expr = expr.loc[both]
-    expr = ensure_log_scale(expr, f"cohort {name!r}", "log2 expression", transform=True,
-                            report=report)
-    expr = drop_incomplete_genes(expr, report)
-    expr, gene_report = harmonise_genes(expr)
-    report.extend(gene_report.lines())
+    expr = prepare_expression(expr, name, "log2 expression", transform=True, report=report)
     tab = samples.reindex(expr.index)
     return Cohort(name=name, expression=expr.astype(float), clinical=ispy2_clinical(tab),
                   endpoints=_pcr(tab, str(matrices[0])),

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.vocabulary import receptor_subtype
 from tmeprog.errors import InputError
 
@@ -153,6 +154,21 @@ def drop_incomplete_genes(expr: pd.DataFrame, report: list[str]) -> pd.DataFrame
     if bad.any():
         report.append(f"expression: {int(bad.sum())} genes with missing values dropped")
     return expr.loc[:, ~bad.to_numpy()]
+
+
+def prepare_expression(expr: pd.DataFrame, name: str, declared: str, *, transform: bool,
+                       report: list[str]) -> pd.DataFrame:
+    """:func:`ensure_log_scale`, :func:`drop_incomplete_genes`, then HGNC symbol harmonisation.
+
+    ``name`` is the cohort (for messages), ``declared`` the scale its source documents; every
+    step is counted in ``report``.
+    """
+    expr = ensure_log_scale(expr, f"cohort {name!r}", declared, transform=transform,
+                            report=report)
+    expr = drop_incomplete_genes(expr, report)
+    expr, gene_report = harmonise_genes(expr)
+    report.extend(gene_report.lines())
+    return expr
 
 
 def read_matrix(path: Path, n_id_cols: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:

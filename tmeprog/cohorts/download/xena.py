@@ -30,10 +30,9 @@ from tmeprog.cohorts.download.cache import RemoteFile
 from tmeprog.cohorts.download.parsing import (
     DAYS_PER_MONTH,
     clean,
-    drop_incomplete_genes,
-    ensure_log_scale,
     hormone_receptor,
     leading_int,
+    prepare_expression,
     read_matrix,
     read_text,
     read_tsv_text,
@@ -43,7 +42,6 @@ from tmeprog.cohorts.download.parsing import (
     to_num,
     yes_no,
 )
-from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
 from tmeprog.errors import InputError
 
@@ -211,11 +209,7 @@ def parse_tcga_brca(expression: Path, clinical: Path, survival_file: Path,
                          "the header; is this the Xena HiSeqV2 file?")
     expr = expr.loc[primary]
     expr.index.name = "sample_id"
-    expr = ensure_log_scale(expr, f"cohort {name!r}", "log2(norm_count + 1)", transform=False,
-                            report=report)
-    expr = drop_incomplete_genes(expr, report)
-    expr, gene_report = harmonise_genes(expr)
-    report.extend(gene_report.lines())
+    expr = prepare_expression(expr, name, "log2(norm_count + 1)", transform=False, report=report)
 
     clin_tab = _read_indexed(name, clinical, "sampleID")
     surv_tab = _read_indexed(name, survival_file, "sample")

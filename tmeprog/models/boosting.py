@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tmeprog.errors import InputError
+
 
 def booster_params(est, objective: str) -> dict:
     """xgboost training parameters from an estimator's sklearn-style attributes.
@@ -29,6 +31,15 @@ def dmatrix(X: pd.DataFrame, **kw):
     import xgboost as xgb
 
     return xgb.DMatrix(X.to_numpy(), feature_names=[f"f{i}" for i in range(X.shape[1])], **kw)
+
+
+def train_booster(est, params: dict, dtrain):
+    """``xgboost.train`` for ``est.n_estimators`` rounds (at least 1, else InputError)."""
+    import xgboost as xgb
+
+    if int(est.n_estimators) < 1:
+        raise InputError(f"{type(est).__name__}: n_estimators must be >= 1")
+    return xgb.train(params, dtrain, num_boost_round=int(est.n_estimators))
 
 
 def gain_table(booster, names: list[str], index_name: str) -> pd.DataFrame:

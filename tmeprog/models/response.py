@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
-from tmeprog.models.boosting import booster_params, dmatrix, gain_table
+from tmeprog.models.boosting import booster_params, dmatrix, gain_table, train_booster
 from tmeprog.models.inputs import duplicated_names, frame_2d
 from tmeprog.models.response_design import (
     MISSING_LEVEL,
@@ -644,13 +644,8 @@ class XGBResponseClassifier(_ResponseModel):
         return dmatrix(Z, **kw)
 
     def _fit_design(self, Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> None:
-        import xgboost as xgb
-
-        if int(self.n_estimators) < 1:
-            raise InputError("XGBResponseClassifier: n_estimators must be >= 1")
-        params = booster_params(self, "binary:logistic")
-        dtrain = self._dmatrix(Z, label=y, weight=w)
-        self.booster_ = xgb.train(params, dtrain, num_boost_round=int(self.n_estimators))
+        self.booster_ = train_booster(self, booster_params(self, "binary:logistic"),
+                                      self._dmatrix(Z, label=y, weight=w))
         self.features_used_ = list(Z.columns)
 
     def _margin(self, Z: pd.DataFrame) -> np.ndarray:

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
-from tmeprog.models.boosting import booster_params, dmatrix, gain_table
+from tmeprog.models.boosting import booster_params, dmatrix, gain_table, train_booster
 
 
 class _XGBSurvival(SurvivalModel):
@@ -46,12 +46,7 @@ class _XGBSurvival(SurvivalModel):
         return dmatrix(Xt, **labels)
 
     def _train(self, dtrain, extra: dict) -> None:
-        import xgboost as xgb
-
-        if int(self.n_estimators) < 1:
-            raise InputError(f"{type(self).__name__}: n_estimators must be >= 1")
-        self.booster_ = xgb.train({**self._params(), **extra}, dtrain,
-                                  num_boost_round=int(self.n_estimators))
+        self.booster_ = train_booster(self, {**self._params(), **extra}, dtrain)
 
     def _margin(self, Xt: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "booster_")

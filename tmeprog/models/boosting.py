@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 
@@ -31,6 +32,17 @@ def dmatrix(X: pd.DataFrame, **kw):
     import xgboost as xgb
 
     return xgb.DMatrix(X.to_numpy(), feature_names=[f"f{i}" for i in range(X.shape[1])], **kw)
+
+
+class BoosterMixin:
+    """``_dmatrix`` and ``_margin`` of an estimator whose fitted model is ``booster_``."""
+
+    def _dmatrix(self, X: pd.DataFrame, **kw):
+        return dmatrix(X, **kw)
+
+    def _margin(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "booster_")
+        return self.booster_.predict(self._dmatrix(X), output_margin=True).astype(float)
 
 
 def train_booster(est, params: dict, dtrain):

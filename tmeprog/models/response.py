@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
-from tmeprog.models.boosting import booster_params, dmatrix, gain_table, train_booster
+from tmeprog.models.boosting import BoosterMixin, booster_params, gain_table, train_booster
 from tmeprog.models.inputs import duplicated_names, frame_2d
 from tmeprog.models.response_design import (
     MISSING_LEVEL,
@@ -598,7 +598,7 @@ class PenalisedLogistic(_ResponseModel):
 # --------------------------------------------------------------------------- xgboost
 
 
-class XGBResponseClassifier(_ResponseModel):
+class XGBResponseClassifier(BoosterMixin, _ResponseModel):
     """Gradient-boosted trees (xgboost ``binary:logistic``) on the same coded design.
 
     Parameters
@@ -640,17 +640,10 @@ class XGBResponseClassifier(_ResponseModel):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _dmatrix(self, Z: pd.DataFrame, **kw):
-        return dmatrix(Z, **kw)
-
     def _fit_design(self, Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> None:
         self.booster_ = train_booster(self, booster_params(self, "binary:logistic"),
                                       self._dmatrix(Z, label=y, weight=w))
         self.features_used_ = list(Z.columns)
-
-    def _margin(self, Z: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "booster_")
-        return self.booster_.predict(self._dmatrix(Z), output_margin=True).astype(float)
 
     def summary(self) -> pd.DataFrame:
         """Per design term: total gain, number of splits and share of total gain."""

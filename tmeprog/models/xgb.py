@@ -18,10 +18,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
-from tmeprog.models.boosting import booster_params, dmatrix, gain_table, train_booster
+from tmeprog.models.boosting import BoosterMixin, booster_params, gain_table, train_booster
 
 
-class _XGBSurvival(SurvivalModel):
+class _XGBSurvival(BoosterMixin, SurvivalModel):
     _objective = ""
 
     def __init__(self, n_estimators: int = 100, learning_rate: float = 0.05, max_depth: int = 2,
@@ -42,15 +42,8 @@ class _XGBSurvival(SurvivalModel):
     def _params(self) -> dict:
         return booster_params(self, self._objective)
 
-    def _dmatrix(self, Xt: pd.DataFrame, **labels):
-        return dmatrix(Xt, **labels)
-
     def _train(self, dtrain, extra: dict) -> None:
         self.booster_ = train_booster(self, {**self._params(), **extra}, dtrain)
-
-    def _margin(self, Xt: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "booster_")
-        return self.booster_.predict(self._dmatrix(Xt), output_margin=True).astype(float)
 
     def summary(self) -> pd.DataFrame:
         """Per feature: total gain, number of splits (``weight``) and share of total gain."""

@@ -1,0 +1,50 @@
+"""Process-pool and Dask engines give the local engine's scores bit for bit."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tmeprog.scoring import score_batch
+
+from .conftest import CHAMPION
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                     dashboard_address=None)
+    yield c.scheduler_address
+    c.close()
+
+
+def test_engines_agree_bit_for_bit(served, cohort_files, cluster, tmp_path):
+    kw = dict(clinical=cohort_files["clinical"], chunk_size=60, served=served)
+    local = tmp_path / "local.parquet"
+    s = score_batch(CHAMPION, cohort_files["parquet"], local, **kw)
+    assert s.workers == 1 and s.n_chunks == 2
+    ref = pd.read_parquet(local)
+    assert len(ref) == 115
+
+    dask_out = tmp_path / "dask.parquet"
+    s = score_batch(CHAMPION, cohort_files["parquet"], dask_out, engine="dask",
+                    scheduler=cluster, **kw)
+    assert s.workers == 2 and s.engine == "dask"
+    pd.testing.assert_frame_equal(pd.read_parquet(dask_out), ref, check_exact=True)
+
+    pool_out = tmp_path / "pool.parquet"
+    s = score_batch(CHAMPION, cohort_files["parquet"], pool_out, workers=2, **kw)
+    assert s.workers == 2 and s.engine == "local"
+    pd.testing.assert_frame_equal(pd.read_parquet(pool_out), ref, check_exact=True)
+
+
+def test_unreachable_scheduler_is_an_input_error(served, tmp_path):
+    from tmeprog.errors import InputError
+
+    out = tmp_path / "o.parquet"
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        score_batch(CHAMPION, "gse4335", out, engine="dask", scheduler="tcp://127.0.0.1:9",
+                    served=served)
+    assert not out.exists()

@@ -1,0 +1,95 @@
+"""``tmeprog score``: batch scoring with a registered model (streamed, resumable, Dask)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tmeprog.cli.common import CLINICAL_OPT, ORIENT_OPT, SCALE_OPT, emit_json, err, fail, out
+from tmeprog.errors import TmeprogError
+
+
+def score(
+    input: str = typer.Argument(..., help="Cohort name, expression file (.parquet/.tsv/.csv, "
+                                          "streamed) or feature table."),
+    model: str = typer.Option(..., "--model", "-m", help="Model URI, e.g. "
+                                                         "models:/tmeprog-prognosis@champion."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
+    clinical: str = CLINICAL_OPT,
+    chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
+                                                              "~128 MiB of input, <= 2,000)."),
+    engine: str = typer.Option("local", "--engine", help="local or dask."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address "
+                                                            "(tcp://host:8786); default: a "
+                                                            "local cluster."),
+    workers: int = typer.Option(None, "--workers", help="Processes: local engine (default 1) "
+                                                        "or local Dask cluster (default: "
+                                                        "CPU count)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output "
+                                                              "(and any unfinished run)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its "
+                                                        "finished chunks."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Score the other samples when "
+                                                                "a chunk fails; list failures "
+                                                                "in OUT.failed.tsv."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
+                                                                  "(default: MLFLOW_TRACKING_URI "
+                                                                  "or sqlite:///mlflow.db)."),
+    scale: str = SCALE_OPT,
+    orientation: str = ORIENT_OPT,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Score every sample of a cohort or file with a registered model.
+
+    Writes one row per sample (sample_id, scores, model_uri, model_version, coverage_warning);
+    the output appears only when complete. Exit status: 0 all scored, 1 some samples failed
+    (with --keep-going; listed in OUT.failed.tsv), 2 error (no output written).
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from tmeprog.scoring import score_batch
+
+    bar = Progress(TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("samples"), TimeElapsedColumn(), console=err,
+                   disable=quiet or as_json, transient=True)
+    task = bar.add_task("scoring", total=None)
+
+    def progress(n_done: int, total: int | None) -> None:
+        bar.update(task, completed=n_done, total=total)
+
+    try:
+        with bar:
+            res = score_batch(model, input, output, clinical=clinical, chunk_size=chunk_size,
+                              engine=engine, scheduler=scheduler, workers=workers,
+                              overwrite=overwrite, resume=resume, keep_going=keep_going,
+                              tracking_uri=tracking_uri, scale=scale, orientation=orientation,
+                              progress=progress)
+    except TmeprogError as exc:
+        fail(exc)
+    if as_json:
+        emit_json(res.to_json())
+    else:
+        for n in res.notes:
+            err.print(f"note: {n}", highlight=False)
+        for w in res.warnings:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        secs = res.scoring_seconds
+        rate = res.n_scored / secs if secs > 0 else float("nan")
+        resumed = f", {res.n_resumed} resumed" if res.n_resumed else ""
+        version = f" (version {res.model_version})" if res.model_version else ""
+        out.print(f"{res.n_scored} samples scored with {res.model_uri}{version} in "
+                  f"{res.seconds:.1f} s ({rate:.0f} samples/s once loaded; {res.n_chunks} chunks "
+                  f"of {res.chunk_size}{resumed}; {res.engine} engine, {res.workers} worker"
+                  f"{'s' if res.workers > 1 else ''}) -> {res.output}", highlight=False)
+    if res.n_failed:
+        err.print(f"[bold red]{res.n_failed} samples failed[/]; listed in {res.failed_output}",
+                  highlight=False)
+        raise typer.Exit(code=1)

@@ -1,0 +1,140 @@
+"""Scoring one chunk: the unit of work of every engine (in-process, process pool, Dask)."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tmeprog.errors import TmeprogError
+from tmeprog.pipeline.scorer import Scorer
+from tmeprog.scoring.coverage import CoverageModel
+from tmeprog.scoring.inputs import Preparer
+
+FAILED_COLUMNS = ["sample_id", "error"]
+
+
+@dataclass
+class ChunkResult:
+    """Scores of one chunk (indexed by sample id, with ``coverage_warning``) and its failures.
+
+    ``error`` is set when the chunk could not be scored whole. Then either ``failed`` lists
+    all its samples with that error, or (``isolate``) the samples lacking genes were set aside,
+    other failures bisected down to single samples, and ``failed`` lists only those.
+    """
+
+    index: int
+    scores: pd.DataFrame
+    failed: pd.DataFrame
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text if isinstance(exc, TmeprogError) and text else f"{type(exc).__name__}: {text}"
+
+
+def _take(payload, pos: np.ndarray):
+    return payload.iloc[pos] if isinstance(payload, pd.DataFrame) else payload[pos]
+
+
+class LowCoverageError(TmeprogError):
+    """Some rows lack too many genes of a feature the model uses."""
+
+    def __init__(self, rows: pd.Series):
+        self.rows = rows
+        first = f"{rows.index[0]}: {rows.iloc[0]}"
+        super().__init__(f"{len(rows)} sample(s) lack genes of TME features the model uses, "
+                         f"e.g. {first}")
+
+
+@dataclass
+class ChunkScorer:
+    """Everything a worker needs, shipped once: the scorer and how to prepare a chunk."""
+
+    scorer: Scorer
+    preparer: Preparer
+
+    def __post_init__(self):
+        self.coverage = CoverageModel.of(self.scorer)
+
+    def _attempt(self, ids: pd.Index, payload, caught: list[str]) -> pd.DataFrame:
+        frame = self.preparer.frame(ids, payload)
+        warn = ""
+        if self.coverage is not None:
+            warn, fail = self.coverage.per_sample(frame)
+            if (fail != "").any():
+                raise LowCoverageError(fail[fail != ""])
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            res = self.scorer.predict(frame)
+        caught.extend(str(x.message) for x in w)
+        res.index = pd.Index(frame.index, name="sample_id")
+        res["coverage_warning"] = warn.to_numpy(dtype=object) if self.coverage is not None \
+            else ""
+        return res
+
+    def _isolate(self, ids: pd.Index, payload, pos: np.ndarray, caught: list[str]):
+        """Scores of the rows ``pos`` that can be scored, and (id, error) of the others:
+        rows lacking genes are set aside, other failures are bisected down to single rows."""
+        try:
+            return [self._attempt(ids[pos], _take(payload, pos), caught)], []
+        except LowCoverageError as exc:
+            bad = [(str(i), f"lacks genes: {m}") for i, m in exc.rows.items()]
+            good = pos[~ids[pos].isin(exc.rows.index)]
+            if not len(good):
+                return [], bad
+            scores, more = self._isolate(ids, payload, good, caught)
+            return scores, bad + more
+        except Exception as exc:
+            if len(pos) == 1:
+                return [], [(str(ids[pos[0]]), _message(exc))]
+            half = len(pos) // 2
+            s1, b1 = self._isolate(ids, payload, pos[:half], caught)
+            s2, b2 = self._isolate(ids, payload, pos[half:], caught)
+            return s1 + s2, b1 + b2
+
+    def __call__(self, index: int, ids: pd.Index, payload, isolate: bool = False
+                 ) -> ChunkResult:
+        """Score one chunk; with ``isolate`` a failing chunk keeps the samples it can score."""
+        t0 = time.perf_counter()
+        caught: list[str] = []
+        ids = pd.Index(ids)
+        try:
+            scores = self._attempt(ids, payload, caught)
+            failed = pd.DataFrame(columns=FAILED_COLUMNS)
+            error = ""
+        except Exception as exc:  # any failure is reported with the chunk's sample ids
+            error = _message(exc)
+            if not isolate:
+                failed = pd.DataFrame({"sample_id": list(map(str, ids)), "error": error},
+                                      columns=FAILED_COLUMNS)
+                scores = empty_scores(self.scorer)
+            else:
+                parts, bad = self._isolate(ids, payload, np.arange(len(ids)), caught)
+                scores = pd.concat(parts) if parts else empty_scores(self.scorer)
+                failed = pd.DataFrame(bad, columns=FAILED_COLUMNS)
+        return ChunkResult(index=index, scores=scores, failed=failed, error=error,
+                           warnings=list(dict.fromkeys(caught)),
+                           seconds=time.perf_counter() - t0)
+
+
+def empty_scores(scorer: Scorer) -> pd.DataFrame:
+    """A zero-row score table with the columns a scorer produces."""
+    from tmeprog.pipeline.scorer import horizon_label
+
+    if scorer.task == "prognosis":
+        cols = {"risk_score": np.float64}
+        cols.update({f"survival_prob_{horizon_label(h)}": np.float64
+                     for h in scorer.horizons_months})
+        cols["risk_group"] = object
+    else:
+        cols = {"pcr_probability": np.float64}
+    cols["coverage_warning"] = object
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()},
+                        index=pd.Index([], name="sample_id", dtype=object))

@@ -1,0 +1,405 @@
+"""What is scored: a cohort, an expression file (streamed) or a feature table, checked up front.
+
+Every check against the model happens before the first chunk is scored, so a mismatch leaves no
+output behind: genes (coverage of each TME feature the model uses), orientation (a genes x
+samples file where samples x genes was stated, or the reverse), clinical covariates and, for
+models trained on feature tables, the feature columns.
+
+Streamed expression files are prepared per sample only, so a sample's score does not depend on
+the other samples of its chunk: gene identifiers are harmonised once (duplicated symbols keep
+the column of highest mean over the first rows), the scale is detected once on the first rows
+and, for linear scales, each sample is brought to log2 on its own (CPM for counts). Missing
+cells stay missing: that gene counts as absent for that sample (the whole-file loader of
+:mod:`tmeprog.cohorts` instead fills them with the gene's cohort median).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tmeprog.errors import InputError
+from tmeprog.pipeline.scorer import RAW_SOURCES, Scorer
+from tmeprog.scoring.coverage import CoverageModel
+from tmeprog.scoring.reader import (
+    HEAD_ROWS,
+    Chunk,
+    ExpressionReader,
+    file_fingerprint,
+    inspect_table,
+    open_reader,
+    table_kind,
+)
+
+ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
+LOG_SCALES = ("log2", "log2_ratio")
+MIN_CLINICAL_OVERLAP = 0.30
+
+
+@dataclass
+class Preparer:
+    """Turns a chunk's payload into the served model's input frame; shipped to workers once.
+
+    ``symbols is None``: the payload already is the input frame (in-memory cohorts).
+    Otherwise the payload is a float64 array of the read gene columns; ``take`` picks the model's
+    genes (in canonical sorted order) after the scale transform.
+    """
+
+    symbols: pd.Index | None = None
+    take: np.ndarray | None = None
+    scale: str = "log2"
+    clinical: pd.DataFrame | None = None
+
+    def frame(self, ids: pd.Index, payload) -> pd.DataFrame:
+        """The model-input frame of one chunk (typed as ``model_input`` types it)."""
+        if self.symbols is None:
+            return payload
+        from tmeprog.tracking.pyfunc import model_input
+
+        values = np.asarray(payload, dtype=np.float64)
+        if self.scale not in LOG_SCALES:
+            from tmeprog.cohorts.scale import to_log2
+
+            values = to_log2(pd.DataFrame(values), self.scale)[0].to_numpy()
+        idx = pd.Index(ids, name="sample_id")
+        identity = len(self.take) == values.shape[1] and \
+            np.array_equal(self.take, np.arange(len(self.take)))
+        expr = pd.DataFrame(values if identity else values[:, self.take], index=idx,
+                            columns=self.symbols)
+        if self.clinical is None or not len(self.clinical.columns):
+            return expr
+        clin = model_input(None, self.clinical.reindex(idx))
+        return pd.concat([expr, clin], axis=1)
+
+
+@dataclass
+class ScoringInput:
+    """A checked input: where its chunks come from and how each becomes a model input."""
+
+    description: str
+    fingerprint: dict
+    preparer: Preparer
+    sample_ids: pd.Index | None
+    reader: ExpressionReader | None = None
+    select: np.ndarray | None = None
+    frame: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    streams: bool = True
+
+    @property
+    def n_samples(self) -> int | None:
+        """Number of samples when known before reading (not for streamed text files)."""
+        return None if self.sample_ids is None else len(self.sample_ids)
+
+    def chunks(self, size: int, skip: frozenset[int] = frozenset()) -> Iterator[Chunk]:
+        """``(index, sample ids, payload or None when skipped)`` in input order."""
+        if self.reader is not None:
+            yield from self.reader.chunks(size, self.select, skip)
+            return
+        ids = self.frame.index
+        for idx, a in enumerate(range(0, len(ids), size)):
+            yield idx, ids[a:a + size], None if idx in skip else self.frame.iloc[a:a + size]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def ids_digest(ids: pd.Index) -> str:
+    """SHA-256 of the sample ids in order."""
+    return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
+
+
+def _check_unique(ids: pd.Index, where: str) -> None:
+    if ids.has_duplicates:
+        dup = ids[ids.duplicated()].unique()[:5].tolist()
+        raise InputError(f"{where}: duplicated sample ids {dup}; sample ids must be unique")
+
+
+def covariate_sources(scorer: Scorer) -> dict[str, tuple[str, ...]]:
+    """Design covariate -> the vocabulary columns it can be built from."""
+    return {c: RAW_SOURCES.get(c, (c,)) for c in scorer.clinical_columns}
+
+
+def check_covariates(scorer: Scorer, columns, where: str) -> None:
+    """Raise naming every covariate the model uses that ``columns`` cannot supply."""
+    have = set(columns)
+    absent = {c: s for c, s in covariate_sources(scorer).items() if not have & set(s)}
+    if absent:
+        listed = ", ".join(f"{c} (column {' or '.join(s)})" for c, s in absent.items())
+        raise InputError(
+            f"the model uses clinical covariates {', '.join(covariate_sources(scorer))}; "
+            f"{where} lacks {listed}; supply them (vocabulary names or common spellings, one "
+            "row per sample, empty cells allowed)"
+        )
+
+
+def _gene_likeness(labels: pd.Index) -> tuple[float, float]:
+    """(symbol-like, numeric-id-like) fractions of labels recognised as gene identifiers."""
+    from tmeprog.cohorts.gene_map import resolve_identifiers
+
+    if len(labels) == 0:
+        return 0.0, 0.0
+    lab = pd.Index(labels[:: max(1, len(labels) // 2000)]).astype(str)
+    kinds = resolve_identifiers(lab)["kind"].to_numpy()
+    numeric = np.asarray(lab.str.fullmatch(r"\d+"), dtype=bool)
+    weight = np.select([np.isin(kinds, ["symbol", "ensembl"]),
+                        np.isin(kinds, ["alias", "ambiguous", "entrez"])], [1.0, 0.5], 0.0)
+    return float((weight * ~numeric).mean()), float((weight * numeric).mean())
+
+
+def _eg(labels) -> str:
+    return ", ".join(map(str, list(labels[:3])))
+
+
+def choose_orientation(layout, stated: str) -> bool:
+    """True when genes are on the rows. Raises on a stated orientation the labels contradict."""
+    if stated not in ORIENTATIONS:
+        raise InputError(f"--orientation {stated!r}; use one of {', '.join(ORIENTATIONS)}")
+    top, side = _gene_likeness(layout.top), _gene_likeness(layout.side_head)
+    if max(top[0], side[0]) >= 0.2:
+        rows, cols = side[0], top[0]
+    else:
+        rows, cols = side[1], top[1]
+    name = layout.path.name
+    if max(rows, cols) < 0.2:
+        raise InputError(
+            f"{name!r}: neither the row labels (e.g. {_eg(layout.side_head)}) nor the column "
+            f"labels (e.g. {_eg(layout.top)}) look like gene identifiers; give gene symbols, "
+            "Ensembl or Entrez ids"
+        )
+    detected = rows > cols
+    if stated == "auto":
+        return detected
+    genes_on_rows = stated == "genes_x_samples"
+    gene_axis = rows if genes_on_rows else cols
+    if detected != genes_on_rows and gene_axis < 0.2:
+        found = "genes x samples" if detected else "samples x genes"
+        g_lab, s_lab = ((layout.side_head, layout.top) if detected
+                        else (layout.top, layout.side_head))
+        raise InputError(
+            f"{name!r} looks like {found}, not {stated.replace('_x_', ' x ')}: its "
+            f"{'row' if detected else 'column'} labels look like gene identifiers (e.g. "
+            f"{_eg(g_lab)}) and its {'column' if detected else 'row'} labels like sample ids "
+            f"(e.g. {_eg(s_lab)}); pass --orientation {found.replace(' x ', '_x_')} (or auto),"
+            " or transpose the file"
+        )
+    return genes_on_rows
+
+
+def gene_plan(genes: pd.Index, head: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """Harmonised symbols of a file's gene columns and the column each comes from.
+
+    The same rules as the whole-file loader (:func:`~tmeprog.cohorts.genes.harmonise_genes`),
+    decided once: among columns mapping to one symbol, the one of highest mean over ``head``.
+    """
+    from tmeprog.cohorts.genes import harmonise_genes
+
+    labels = pd.Index(genes.astype(str))
+    pos_frame = pd.DataFrame(-np.arange(len(labels), dtype=float)[None, :], columns=labels)
+    by_pos, rep = harmonise_genes(pos_frame)
+    symbols = pd.Index(by_pos.columns.astype(str))
+    source = (-by_pos.to_numpy()[0]).astype(np.int64)
+    if rep.n_duplicates_collapsed:  # winners by mean over the first rows, as the loader does
+        out, _ = harmonise_genes(pd.DataFrame(head, columns=labels))
+        for k, s in enumerate(symbols):
+            want = out[s].to_numpy()
+            if np.array_equal(head[:, source[k]], want, equal_nan=True):
+                continue
+            same = np.flatnonzero([np.array_equal(head[:, j], want, equal_nan=True)
+                                   for j in range(head.shape[1])])
+            source[k] = int(same[0])
+    return symbols, source
+
+
+def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
+    """A clinical table mapped to the vocabulary, indexed by sample id.
+
+    The id column is the one matching most of ``ids``.
+    """
+    from tmeprog.cohorts.model import coerce_clinical
+    from tmeprog.cohorts.userfiles import map_clinical, read_clinical_table
+
+    tab = read_clinical_table(path)
+    name = Path(path).name
+    best, col = -1, tab.columns[0]
+    wanted = set(map(str, ids))
+    for c in tab.columns:
+        n = int(tab[c].astype("string").str.strip().isin(wanted).sum())
+        if n > best:
+            best, col = n, c
+    out = tab.drop(columns=[col])
+    out.index = pd.Index(tab[col].astype("string").str.strip().astype(object), name="sample_id")
+    out = out[~out.index.isna()]
+    _check_unique(out.index, f"clinical file {name!r} (id column {col!r})")
+    if best < MIN_CLINICAL_OVERLAP * len(wanted):
+        raise InputError(
+            f"clinical file {name!r}: only {best} of the first {len(wanted)} samples of {where} "
+            f"have a row (best id column {col!r}, e.g. {_eg(out.index)} vs {_eg(ids)}); check "
+            "the sample ids"
+        )
+    clin, _, _, _, _ = map_clinical(out, name)
+    return coerce_clinical(clin) if len(clin.columns) else pd.DataFrame(index=out.index)
+
+
+def _clinical_part(scorer: Scorer, clin: pd.DataFrame | None) -> pd.DataFrame | None:
+    from tmeprog.tracking.pyfunc import clinical_inputs
+
+    if clin is None or not scorer.clinical_columns:
+        return None
+    cols = [c for c in clinical_inputs(scorer) if c in clin.columns]
+    return clin[cols]
+
+
+# ----------------------------------------------------------------------------- opening
+
+
+def open_input(scorer: Scorer, source: str, clinical: str | None = None,
+               scale: str | None = None, orientation: str = "auto") -> ScoringInput:
+    """Check ``source`` against ``scorer`` and plan how to read it.
+
+    Parameters
+    ----------
+    scorer : Scorer
+        The served model's scorer.
+    source : str
+        A cohort name, an expression file (streamed when ``.parquet``/``.tsv``/``.csv``/
+        ``.txt``[``.gz``]), a feature table, or any cohort file :func:`load_cohort` reads.
+    clinical : str, optional
+        Clinical table of an expression file (sample id + vocabulary columns).
+    scale, orientation : str
+        As for the cohort loader; detected when omitted / ``"auto"``.
+
+    Raises
+    ------
+    InputError
+        Anything that would make scoring fail for every sample (see module notes).
+    """
+    cov = CoverageModel.of(scorer)
+    p = Path(source)
+    if p.exists() and cov is not None and p.is_file() and table_kind(p) is not None \
+            and not _public_format(p):
+        return _open_stream(scorer, cov, p, clinical, scale, orientation)
+    return _open_whole(scorer, cov, source, clinical, scale, orientation)
+
+
+def _public_format(p: Path) -> bool:
+    from tmeprog.cohorts.download import sniff_cohort_file
+
+    try:
+        return sniff_cohort_file(p) is not None
+    except Exception:
+        return False
+
+
+def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
+                 orientation) -> ScoringInput:
+    from tmeprog.cohorts.scale import resolve_scale
+
+    layout = inspect_table(path)
+    genes_on_rows = choose_orientation(layout, orientation)
+    reader = open_reader(layout, genes_on_rows)
+    if reader.sample_ids is not None:
+        _check_unique(reader.sample_ids, f"{path.name!r}")
+    head_ids, head = reader.head(HEAD_ROWS)
+    symbols, source = gene_plan(reader.genes, head)
+    notes = []
+    if genes_on_rows:
+        notes.append(f"{path.name}: genes x samples"
+                     + (" (read column by column)" if reader.streams else " (read whole)"))
+    sc = resolve_scale(pd.DataFrame(head, columns=reader.genes), scale)
+    notes.append(f"expression scale {sc.scale} ({sc.reason})")
+    universe = cov.universe
+    use = [k for k, s in enumerate(symbols) if s in universe]
+    order = sorted(use, key=lambda k: symbols[k])
+    model_genes = pd.Index([symbols[k] for k in order])
+    notes += [f"partial gene coverage: {n}" for n in cov.audit(model_genes, repr(path.name))]
+    if sc.scale in LOG_SCALES:
+        select = source[order]
+        take = np.arange(len(order))
+    else:  # library sizes and log transforms need every column
+        select = np.arange(len(reader.genes))
+        take = source[order]
+    clin = None
+    if scorer.clinical_columns:
+        if clinical is None:
+            check_covariates(scorer, [], f"{path.name!r} (no --clinical table)")
+        ids = reader.sample_ids if reader.sample_ids is not None else head_ids
+        clin = read_clinical(clinical, ids, repr(path.name))
+        check_covariates(scorer, clin.columns, f"clinical file {Path(clinical).name!r}")
+    fp = {"input": file_fingerprint(path), "orientation": "genes_x_samples" if genes_on_rows
+          else "samples_x_genes", "scale": sc.scale,
+          "clinical": file_fingerprint(Path(clinical)) if clinical else None}
+    prep = Preparer(symbols=model_genes, take=take, scale=sc.scale,
+                    clinical=_clinical_part(scorer, clin))
+    return ScoringInput(description=str(path), fingerprint=fp, preparer=prep,
+                        sample_ids=reader.sample_ids, reader=reader, select=select,
+                        notes=notes, streams=reader.streams)
+
+
+def _load_whole(scorer, source: str, clinical, scale, orientation):
+    from tmeprog.cohorts import load_cohort
+    from tmeprog.cohorts.download import sniff_cohort_file
+    from tmeprog.cohorts.userfiles import load_user_cohort
+
+    p = Path(source)
+    opts = {k: v for k, v in {"clinical": clinical, "scale": scale}.items() if v is not None}
+    if orientation != "auto":
+        opts["orientation"] = orientation
+    if not p.exists():
+        if opts:
+            raise InputError(f"--clinical, --scale and --orientation apply to files; cohort "
+                             f"{source!r} brings its own clinical table")
+        return load_cohort(source)
+    if not opts and (loader := sniff_cohort_file(p)) is not None:
+        return loader(p)
+    if scorer.extractor is None and scorer.feature_columns:
+        opts.pop("scale", None)
+        return load_user_cohort(p, kind="features", **opts)
+    return load_cohort(p, **opts)
+
+
+def _open_whole(scorer, cov, source: str, clinical, scale, orientation) -> ScoringInput:
+    from tmeprog.tracking.pyfunc import model_input
+
+    cohort = _load_whole(scorer, source, clinical, scale, orientation)
+    where = f"cohort {cohort.name!r}"
+    notes: list[str] = []
+    expr = feats = None
+    if cov is not None:
+        if cohort.expression is None:
+            raise InputError(f"{where} has no gene expression; the model computes TME features "
+                             "from expression (give an expression file or cohort)")
+        e = cohort.expression
+        present = e.columns[e.notna().any(axis=0).to_numpy()]
+        genes = pd.Index([g for g in present if g in cov.universe]).sort_values()
+        notes += [f"partial gene coverage: {n}" for n in cov.audit(genes, where)]
+        expr = e[genes]
+    elif scorer.feature_columns:
+        have = cohort.features.columns if cohort.features is not None else pd.Index([])
+        absent = [c for c in scorer.feature_columns if c not in have]
+        if absent:
+            raise InputError(
+                f"{where} lacks {len(absent)} of the {len(scorer.feature_columns)} feature "
+                f"columns the model was trained on (e.g. {', '.join(absent[:5])}); give a "
+                "feature table with the training features"
+            )
+        feats = cohort.features[list(scorer.feature_columns)]
+    clin = cohort.clinical if cohort.clinical is not None else pd.DataFrame(index=cohort.samples)
+    if scorer.clinical_columns:
+        check_covariates(scorer, clin.columns, where)
+    part = _clinical_part(scorer, clin)
+    if expr is None and feats is None and part is None:
+        raise InputError(f"{where}: nothing to score the model on")
+    frame = model_input(expr, part, feats)
+    _check_unique(frame.index, where)
+    fp = {"cohort": cohort.name, "n_samples": len(frame), "ids_sha256": ids_digest(frame.index)}
+    if Path(source).exists():
+        fp["input"] = file_fingerprint(Path(source))
+        fp["clinical"] = file_fingerprint(Path(clinical)) if clinical else None
+    return ScoringInput(description=where, fingerprint=fp, preparer=Preparer(),
+                        sample_ids=frame.index, frame=frame, notes=notes, streams=False)

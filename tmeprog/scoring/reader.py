@@ -1,0 +1,509 @@
+"""Chunked readers of expression files, so a cohort of any size is scored in bounded memory.
+
+How a file streams depends on its orientation:
+
+* **samples x genes** (one row per sample) streams: parquet row group by row group in record
+  batches, text (``.tsv``/``.csv``/``.txt``, optionally ``.gz``) through pyarrow's streaming CSV
+  reader (a correctly rounding parser). Memory holds one chunk of samples. Write parquet with
+  row groups of at most a few thousand samples.
+* **genes x samples** (one column per sample): parquet is read column-chunked (the columns of
+  one chunk of samples at a time); a text file is read whole and transposed, so memory holds
+  the whole matrix. Transpose very large text files first.
+
+Readers return values as float64 arrays (float32 when the file holds float32); cells that are
+empty or NA become NaN. A reader only
+reads the gene columns it is asked for (parquet column projection), so a model using part of a
+genome-wide file reads that part.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tmeprog.errors import InputError
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+TEXT_SUFFIXES = (".tsv", ".txt", ".csv", ".tab")
+HEAD_ROWS = 200
+MAX_BATCH_ROWS = 2048
+Chunk = tuple[int, pd.Index, "np.ndarray | None"]
+
+
+def table_kind(path: str | Path) -> str | None:
+    """``"parquet"`` or ``"text"`` from the file name (``.gz`` allowed for text), else None."""
+    sfx = [s.lower() for s in Path(path).suffixes]
+    if sfx and sfx[-1] == ".gz":
+        sfx = sfx[:-1]
+        return "text" if sfx and sfx[-1] in TEXT_SUFFIXES else None
+    if not sfx:
+        return None
+    if sfx[-1] in PARQUET_SUFFIXES:
+        return "parquet"
+    return "text" if sfx[-1] in TEXT_SUFFIXES else None
+
+
+def check_file(path: Path) -> None:
+    """Raise :class:`InputError` unless ``path`` is an existing, non-empty file."""
+    if not path.exists():
+        raise InputError(f"input file {str(path)!r} does not exist; check the path")
+    if path.is_dir():
+        raise InputError(f"input path {str(path)!r} is a folder; give a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"input file {str(path)!r} is empty; export the table again")
+
+
+def file_fingerprint(path: Path) -> dict:
+    """Path, size and modification time: what a resumed run must find unchanged."""
+    st = path.stat()
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+@dataclass
+class Layout:
+    """What a table looks like before its orientation is chosen.
+
+    ``top`` are the column labels (the label column excluded); ``side_head`` the labels of the
+    first rows (``side`` all row labels when they are cheap to read, as in parquet).
+    """
+
+    path: Path
+    kind: str
+    top: pd.Index
+    side_head: pd.Index
+    side: pd.Index | None = None
+    # text files
+    sep: str = "\t"
+    skip: int = 0
+    names: list[str] = field(default_factory=list)
+    row_chars: int = 0
+    # parquet files
+    value_columns: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- inspection
+
+
+def _opener(path: Path):
+    return gzip.open(path, "rt", encoding="utf-8-sig", newline="") if path.suffix == ".gz" \
+        else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+
+
+def _sniff_sep(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in ("\t", ";", ",")}
+    sep = max(counts, key=counts.get)
+    return sep if counts[sep] else "\t"
+
+
+def _inspect_text(path: Path, n_head: int) -> Layout:
+    lines: list[str] = []
+    skipped = 0
+    with _opener(path) as fh:
+        for line in fh:
+            if not lines and not line.strip():
+                skipped += 1
+                continue
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) > n_head:
+                break
+    if len(lines) < 2:
+        raise InputError(f"file {str(path)!r} has a header but no data rows"
+                         if lines else f"file {str(path)!r} holds no table")
+    sep = _sniff_sep(lines[0])
+    rows = list(csv.reader(lines, delimiter=sep))
+    header = [h.strip() for h in rows[0]]
+    width = len(rows[1])
+    if width == len(header) + 1:  # R write.table: no header field above the row names
+        header = [""] + header
+    if width != len(header):
+        raise InputError(f"{str(path)!r}: the header has {len(header)} fields but line "
+                         f"{skipped + 2} has {width}; every row needs the same fields")
+    if width < 2:
+        raise InputError(f"{str(path)!r} has fewer than two columns; expected row labels and "
+                         "values")
+    return Layout(path=path, kind="text", top=pd.Index(header[1:]),
+                  side_head=pd.Index([r[0].strip() for r in rows[1:] if r]),
+                  sep=sep, skip=skipped + 1, names=[f"c{i}" for i in range(width)],
+                  row_chars=max(len(x) for x in lines[1:]) + 1)
+
+
+def _inspect_parquet(path: Path) -> Layout:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        raise InputError(f"cannot read {str(path)!r} as parquet: {exc}") from None
+    schema = pf.schema_arrow
+    meta = schema.pandas_metadata or {}
+    idx_cols = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    if len(idx_cols) > 1:
+        raise InputError(f"{str(path)!r} has a {len(idx_cols)}-level row index; write one "
+                         "label column (sample ids or gene identifiers)")
+    id_col = idx_cols[0] if idx_cols else None
+    if id_col is None and len(schema.names):
+        t = schema.field(0).type
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
+            id_col = schema.names[0]
+    values = [n for n in schema.names if n != id_col]
+    for n in values:
+        t = schema.field(n).type
+        if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
+                or pa.types.is_decimal(t)):
+            raise InputError(f"{str(path)!r}: column {n!r} holds {t} values; every value column "
+                             "must be numeric (the first column may hold the labels)")
+    if not values:
+        raise InputError(f"{str(path)!r} holds no numeric columns")
+    n = pf.metadata.num_rows
+    if n == 0:
+        raise InputError(f"{str(path)!r} holds no data rows; export the table again")
+    if id_col is None:
+        side = pd.Index([str(i) for i in range(n)])
+    else:
+        col = pf.read(columns=[id_col]).column(0).to_pandas()
+        side = pd.Index(col.astype(str).str.strip().to_numpy(dtype=object))
+    return Layout(path=path, kind="parquet", top=pd.Index([str(v) for v in values]),
+                  side_head=side[:HEAD_ROWS], side=side, value_columns=values)
+
+
+def inspect_table(path: str | Path, n_head: int = HEAD_ROWS) -> Layout:
+    """Read the labels of a table (header, first row labels) without reading its values."""
+    path = Path(path)
+    check_file(path)
+    kind = table_kind(path)
+    if kind is None:
+        raise InputError(f"{str(path)!r}: unsupported file type for streaming; use .parquet, "
+                         ".tsv, .csv or .txt (optionally .gz)")
+    return _inspect_parquet(path) if kind == "parquet" else _inspect_text(path, n_head)
+
+
+# ----------------------------------------------------------------------------- conversion
+
+
+def _columns_to_array(batch, names: list[str]) -> np.ndarray:
+    """Selected columns of a pyarrow batch/table as a (rows x columns) array.
+
+    float32 when every column is float32 (half the memory and transfer; widening to float64
+    later is exact), else float64.
+    """
+    import pyarrow as pa
+
+    f32 = all(batch.schema.field(n).type == pa.float32() for n in names)
+    out = np.empty((batch.num_rows, len(names)), dtype=np.float32 if f32 else np.float64,
+                   order="F")
+    for j, n in enumerate(names):
+        out[:, j] = batch.column(n).to_numpy(zero_copy_only=False)
+    return out
+
+
+def _text_error(exc: Exception, layout: Layout) -> InputError:
+    msg = str(exc).strip().splitlines()[0]
+    m = re.search(r"column #(\d+)", msg)
+    where = ""
+    if m and 0 < int(m.group(1)) <= len(layout.top):
+        where = f" (column {layout.top[int(m.group(1)) - 1]!r})"
+    return InputError(f"{str(layout.path)!r}{where}: {msg}; every expression cell must be a "
+                      "number (or empty / NA for missing)")
+
+
+def _csv_reader(layout: Layout, include: list[str], rows_per_block: int):
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    block = int(min(max(layout.row_chars * rows_per_block, 1 << 20), 1 << 28))
+    types = {n: (pa.string() if n == "c0" else pa.float64()) for n in include}
+    return pacsv.open_csv(
+        layout.path,
+        read_options=pacsv.ReadOptions(skip_rows=layout.skip, column_names=layout.names,
+                                       block_size=block),
+        parse_options=pacsv.ParseOptions(delimiter=layout.sep),
+        convert_options=pacsv.ConvertOptions(include_columns=include, column_types=types,
+                                             strings_can_be_null=True),
+    )
+
+
+def _labels(arr) -> pd.Index:
+    s = arr.to_pandas() if hasattr(arr, "to_pandas") else pd.Series(arr)
+    return pd.Index(s.astype(str).str.strip().to_numpy(dtype=object))
+
+
+class _Chunker:
+    """Cuts a stream of row pieces into chunks of ``size`` rows; skipped chunks hold no values."""
+
+    def __init__(self, size: int, n_cols: int, skip: frozenset[int]):
+        self.size, self.n_cols, self.skip = size, n_cols, skip
+        self.idx, self.ids, self.vals, self.filled = 0, [], [], 0
+
+    def wants_values(self) -> bool:
+        return self.idx not in self.skip
+
+    def room(self) -> int:
+        return self.size - self.filled
+
+    def add(self, ids: pd.Index, values: np.ndarray | None) -> Chunk | None:
+        self.ids.append(ids)
+        if values is not None:
+            self.vals.append(values)
+        self.filled += len(ids)
+        return self.flush() if self.filled >= self.size else None
+
+    def flush(self) -> Chunk | None:
+        if not self.filled:
+            return None
+        ids = self.ids[0].append(self.ids[1:]) if len(self.ids) > 1 else self.ids[0]
+        vals = None
+        if self.idx not in self.skip:
+            if len(self.vals) == 1:
+                vals = self.vals[0]
+            else:
+                dt = np.result_type(*self.vals)
+                vals = np.empty((self.filled, self.n_cols), dtype=dt, order="F")
+                a = 0
+                for v in self.vals:
+                    vals[a:a + len(v)] = v
+                    a += len(v)
+        out = (self.idx, ids, vals)
+        self.idx += 1
+        self.ids, self.vals, self.filled = [], [], 0
+        return out
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+class ExpressionReader:
+    """Common interface of the readers.
+
+    Attributes
+    ----------
+    genes : pandas.Index
+        Gene identifiers as written in the file, in file order.
+    sample_ids : pandas.Index or None
+        All sample ids when known without reading the values (parquet, genes x samples).
+    streams : bool
+        Whether memory stays at one chunk (False: the whole file is held).
+    """
+
+    genes: pd.Index
+    sample_ids: pd.Index | None = None
+    streams: bool = True
+    orientation: str = "samples_x_genes"
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.path = layout.path
+
+    @property
+    def n_samples(self) -> int | None:
+        """Number of samples, when known."""
+        return None if self.sample_ids is None else len(self.sample_ids)
+
+    def head(self, n: int) -> tuple[pd.Index, np.ndarray]:
+        """The first ``n`` samples, all gene columns."""
+        raise NotImplementedError
+
+    def chunks(self, size: int, select: np.ndarray,
+               skip: frozenset[int] = frozenset()) -> Iterator[Chunk]:
+        """``(chunk index, sample ids, values[:, select] or None if skipped)`` in file order."""
+        raise NotImplementedError
+
+
+class ParquetRows(ExpressionReader):
+    """Samples x genes parquet: streamed row group by row group."""
+
+    def __init__(self, layout: Layout):
+        import pyarrow.parquet as pq
+
+        super().__init__(layout)
+        self.genes = layout.top
+        self.sample_ids = layout.side
+        self._names = layout.value_columns
+        self._pf = pq.ParquetFile(layout.path)
+
+    def head(self, n):
+        n = min(n, self.n_samples)
+        names = self._names
+        batch = next(self._pf.iter_batches(batch_size=n, columns=names))
+        return self.sample_ids[:batch.num_rows], _columns_to_array(batch, names)
+
+    def chunks(self, size, select, skip=frozenset()):
+        names = [self._names[i] for i in select]
+        meta = self._pf.metadata
+        ch = _Chunker(size, len(names), skip)
+        row = 0
+        for rg in range(meta.num_row_groups):
+            m = meta.row_group(rg).num_rows
+            first, last = row // size, (row + m - 1) // size
+            needed = any(i not in skip for i in range(first, last + 1))
+            if not needed:  # every row of this group is in finished chunks
+                a = row
+                while a < row + m:
+                    take = min(ch.room(), row + m - a)
+                    out = ch.add(self.sample_ids[a:a + take], None)
+                    a += take
+                    if out:
+                        yield out
+                row += m
+                continue
+            for batch in self._pf.iter_batches(batch_size=min(size, MAX_BATCH_ROWS),
+                                               row_groups=[rg], columns=names):
+                start = 0
+                while start < batch.num_rows:
+                    take = min(ch.room(), batch.num_rows - start)
+                    ids = self.sample_ids[row + start:row + start + take]
+                    vals = _columns_to_array(batch.slice(start, take), names) \
+                        if ch.wants_values() else None
+                    start += take
+                    out = ch.add(ids, vals)
+                    if out:
+                        yield out
+                row += batch.num_rows
+        out = ch.flush()
+        if out:
+            yield out
+
+
+class TextRows(ExpressionReader):
+    """Samples x genes text: streamed block by block (sample ids learnt while reading)."""
+
+    def __init__(self, layout: Layout):
+        super().__init__(layout)
+        self.genes = layout.top
+
+    def _stream(self, include, rows_per_block):
+        try:
+            reader = _csv_reader(self.layout, include, rows_per_block)
+        except Exception as exc:  # the first block is parsed on opening
+            raise _text_error(exc, self.layout) from None
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except Exception as exc:  # pyarrow.ArrowInvalid: a non-numeric cell, ragged rows
+                raise _text_error(exc, self.layout) from None
+            yield batch
+
+    def head(self, n):
+        names = self.layout.names[1:]
+        got, ids = [], []
+        rows = 0
+        for batch in self._stream(self.layout.names, max(n, 1)):
+            take = min(batch.num_rows, n - rows)
+            b = batch.slice(0, take)
+            ids.append(_labels(b.column("c0")))
+            got.append(_columns_to_array(b, names))
+            rows += take
+            if rows >= n:
+                break
+        if not got:
+            raise InputError(f"{str(self.path)!r} holds no data rows")
+        idx = ids[0].append(ids[1:]) if len(ids) > 1 else ids[0]
+        return idx, np.concatenate(got, axis=0)
+
+    def chunks(self, size, select, skip=frozenset()):
+        names = [self.layout.names[1 + i] for i in select]
+        ch = _Chunker(size, len(names), skip)
+        for batch in self._stream(["c0"] + names, min(size, 256)):
+            ids_all = _labels(batch.column("c0"))
+            start = 0
+            while start < batch.num_rows:
+                take = min(ch.room(), batch.num_rows - start)
+                vals = _columns_to_array(batch.slice(start, take), names) \
+                    if ch.wants_values() else None
+                out = ch.add(ids_all[start:start + take], vals)
+                start += take
+                if out:
+                    yield out
+        out = ch.flush()
+        if out:
+            yield out
+
+
+class ParquetColumns(ExpressionReader):
+    """Genes x samples parquet: read column-chunked (one chunk of sample columns at a time)."""
+
+    orientation = "genes_x_samples"
+
+    def __init__(self, layout: Layout):
+        import pyarrow.parquet as pq
+
+        super().__init__(layout)
+        self.genes = layout.side
+        self.sample_ids = layout.top
+        self._names = layout.value_columns
+        self._pf = pq.ParquetFile(layout.path)
+
+    def _read(self, a: int, b: int) -> np.ndarray:
+        table = self._pf.read(columns=self._names[a:b])
+        out = np.empty((b - a, len(self.genes)), dtype=np.float64)
+        for j in range(b - a):
+            out[j] = table.column(j).to_numpy(zero_copy_only=False)
+        return out
+
+    def head(self, n):
+        n = min(n, self.n_samples)
+        return self.sample_ids[:n], self._read(0, n)
+
+    def chunks(self, size, select, skip=frozenset()):
+        for idx, a in enumerate(range(0, self.n_samples, size)):
+            b = min(a + size, self.n_samples)
+            vals = None if idx in skip else np.asfortranarray(self._read(a, b)[:, select])
+            yield idx, self.sample_ids[a:b], vals
+
+
+class TextColumns(ExpressionReader):
+    """Genes x samples text: read whole, then transposed (memory: the whole matrix)."""
+
+    orientation = "genes_x_samples"
+    streams = False
+
+    def __init__(self, layout: Layout):
+        from pyarrow import csv as pacsv
+
+        super().__init__(layout)
+        import pyarrow as pa
+
+        names = layout.names
+        types = {n: (pa.string() if n == "c0" else pa.float64()) for n in names}
+        block = int(min(max(layout.row_chars * 1000, 1 << 20), 1 << 28))
+        try:
+            table = pacsv.read_csv(
+                layout.path,
+                read_options=pacsv.ReadOptions(skip_rows=layout.skip, column_names=names,
+                                               block_size=block),
+                parse_options=pacsv.ParseOptions(delimiter=layout.sep),
+                convert_options=pacsv.ConvertOptions(column_types=types,
+                                                     strings_can_be_null=True))
+        except Exception as exc:
+            raise _text_error(exc, layout) from None
+        self.genes = _labels(table.column("c0"))
+        self.sample_ids = layout.top
+        self._values = np.empty((len(self.sample_ids), len(self.genes)), dtype=np.float64)
+        for j, n in enumerate(names[1:]):
+            self._values[j] = table.column(n).to_numpy(zero_copy_only=False)
+        del table
+
+    def head(self, n):
+        return self.sample_ids[:n], self._values[:n]
+
+    def chunks(self, size, select, skip=frozenset()):
+        for idx, a in enumerate(range(0, self.n_samples, size)):
+            b = min(a + size, self.n_samples)
+            vals = None if idx in skip else np.asfortranarray(self._values[a:b][:, select])
+            yield idx, self.sample_ids[a:b], vals
+
+
+def open_reader(layout: Layout, genes_on_rows: bool) -> ExpressionReader:
+    """The reader of ``layout`` in the chosen orientation."""
+    if layout.kind == "parquet":
+        return ParquetColumns(layout) if genes_on_rows else ParquetRows(layout)
+    return TextColumns(layout) if genes_on_rows else TextRows(layout)

@@ -10,6 +10,7 @@ import typer
 from tmeprog.cli.cohorts import cohorts_app
 from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
+from tmeprog.cli.score import score
 from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.train import report, train
 from tmeprog.cli.ui import ui
@@ -24,3 +25,4 @@ app.command("explain")(explain)
 app.command("train")(train)
 app.command("report")(report)
 app.command("ui")(ui)
+app.command("score")(score)

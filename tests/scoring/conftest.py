@@ -45,15 +45,16 @@ def served(store):
 
 @pytest.fixture(scope="session")
 def cohort_files(tmp_path_factory) -> dict:
-    """gse4335 as user files: expression (parquet, tsv, genes x samples tsv) + clinical."""
+    """gse4335 as user files: expression (parquet; its first 40 samples as tsv and as a genes x
+    samples tsv) + clinical."""
     d = tmp_path_factory.mktemp("cohort-files")
     c = load_cohort("gse4335")
     e = c.expression.rename_axis("sample_id")
     files = {"parquet": d / "expr.parquet", "tsv": d / "expr.tsv", "gxs": d / "gxs.tsv",
              "clinical": d / "clinical.tsv"}
     e.to_parquet(files["parquet"])
-    e.to_csv(files["tsv"], sep="\t")
-    e.T.rename_axis("gene").to_csv(files["gxs"], sep="\t")
+    e.iloc[:40].to_csv(files["tsv"], sep="\t")
+    e.iloc[:40].T.rename_axis("gene").to_csv(files["gxs"], sep="\t")
     c.clinical.rename_axis("sample_id").to_csv(files["clinical"], sep="\t")
     return {k: str(v) for k, v in files.items()} | {"cohort": c}
 

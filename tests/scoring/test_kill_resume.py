@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from typer.testing import CliRunner
 
-from tmeprog.cli import app
+from tmeprog.scoring import score_batch
 from tmeprog.tracking.pyfunc import model_input
 
 from .conftest import CHAMPION
@@ -65,10 +64,10 @@ def test_sigkill_then_resume_scores_every_sample_once(served, store, tmp_path):
     manifest = json.loads((parts / "manifest.json").read_text())
     assert manifest["chunk_size"] == CHUNK and manifest["model"]["version"] == "1"
 
-    res = CliRunner().invoke(app, args + ["--resume", "--json"])
-    assert res.exit_code == 0, res.output
-    summary = json.loads(res.stdout)
-    assert summary["n_resumed"] == len(done) and summary["n_scored"] == N
+    # the CLI's --resume is this call (exercised through the CLI in test_score.py)
+    s = score_batch(CHAMPION, str(tmp_path / "big.parquet"), out, resume=True, served=served,
+                    clinical=str(tmp_path / "clin.tsv"), chunk_size=CHUNK, scale="log2")
+    assert s.n_resumed == len(done) and s.n_scored == N
     got = pd.read_parquet(out)
     assert got["sample_id"].tolist() == list(expr.index)  # each once, in file order
     assert not parts.exists()

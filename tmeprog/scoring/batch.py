@@ -31,7 +31,7 @@ from tmeprog.scoring.resume import WorkDir
 from tmeprog.tableio import table_format, write_table
 
 ENGINES = ("local", "dask")
-CHUNK_BYTES = 128 * 2**20  # float64 model input per chunk (working memory ~6x)
+CHUNK_BYTES = 96 * 2**20  # float64 model input per chunk: bounds a worker's peak memory
 MAX_CHUNK = 2000
 
 
@@ -40,7 +40,7 @@ class ChunkFailedError(TmeprogError):
 
 
 def default_chunk_size(n_columns: int) -> int:
-    """Samples per chunk: about 128 MiB of float64 input, at most 2,000 samples."""
+    """Samples per chunk: about 96 MiB of float64 input, at most 2,000 samples."""
     return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // (8 * max(1, n_columns)))))
 
 
@@ -146,7 +146,7 @@ def score_batch(
     clinical : str, optional
         Clinical table (sample id + vocabulary columns) of an expression file.
     chunk_size : int, optional
-        Samples per chunk (default: about 128 MiB of model input, at most 2,000).
+        Samples per chunk (default: about 96 MiB of model input, at most 2,000).
     engine : {"local", "dask"}
         Local (in-process, or ``workers`` processes) or Dask (a new ``LocalCluster`` of
         ``workers`` processes, or the cluster at ``scheduler``).

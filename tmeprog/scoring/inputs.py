@@ -331,6 +331,11 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
         ids = reader.sample_ids if reader.sample_ids is not None else head_ids
         clin = read_clinical(clinical, ids, repr(path.name))
         check_covariates(scorer, clin.columns, f"clinical file {Path(clinical).name!r}")
+        if reader.sample_ids is not None:
+            n_out = int((~reader.sample_ids.isin(clin.index)).sum())
+            if n_out:
+                notes.append(f"{n_out} samples have no row in {Path(clinical).name}: scored "
+                             "with missing covariates")
     fp = {"input": file_fingerprint(path), "orientation": "genes_x_samples" if genes_on_rows
           else "samples_x_genes", "scale": sc.scale,
           "clinical": file_fingerprint(Path(clinical)) if clinical else None}

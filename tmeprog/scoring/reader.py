@@ -4,8 +4,8 @@ How a file streams depends on its orientation:
 
 * **samples x genes** (one row per sample) streams: parquet row group by row group in record
   batches, text (``.tsv``/``.csv``/``.txt``, optionally ``.gz``) through pyarrow's streaming CSV
-  reader (a correctly rounding parser). Memory holds one chunk of samples. Write parquet with
-  row groups of at most a few thousand samples.
+  reader (a correctly rounding parser). Memory holds one chunk of samples, plus, for parquet,
+  the row group being read: write wide parquet with row groups of at most ~2,000 samples.
 * **genes x samples** (one column per sample): parquet is read column-chunked (the columns of
   one chunk of samples at a time); a text file is read whole and transposed, so memory holds
   the whole matrix. Transpose very large text files first.
@@ -354,7 +354,8 @@ class ParquetRows(ExpressionReader):
                 row += m
                 continue
             for batch in self._pf.iter_batches(batch_size=min(size, MAX_BATCH_ROWS),
-                                               row_groups=[rg], columns=names):
+                                               row_groups=[rg], columns=names,
+                                               use_threads=False):
                 start = 0
                 while start < batch.num_rows:
                     take = min(ch.room(), batch.num_rows - start)

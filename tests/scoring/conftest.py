@@ -88,9 +88,26 @@ def feature_model(store, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def whole4335(served, cohort_files) -> pd.DataFrame:
-    """The champion's in-process scores of all of gse4335 at once."""
+def frame4335(cohort_files) -> pd.DataFrame:
+    """gse4335 typed as the served model's input (``model_input``); slice it for subsets."""
     from tmeprog.tracking.pyfunc import model_input
 
     c = cohort_files["cohort"]
-    return served.scorer.predict(model_input(c.expression, c.clinical))
+    return model_input(c.expression, c.clinical)
+
+
+@pytest.fixture(scope="session")
+def whole4335(served, frame4335) -> pd.DataFrame:
+    """The champion's in-process scores of all of gse4335 at once."""
+    return served.scorer.predict(frame4335)
+
+
+@pytest.fixture(scope="session")
+def local60(served, cohort_files, tmp_path_factory):
+    """(summary, output table) of the local engine on gse4335's parquet in chunks of 60."""
+    from tmeprog.scoring import score_batch
+
+    out = tmp_path_factory.mktemp("local60") / "scores.parquet"
+    s = score_batch(CHAMPION, cohort_files["parquet"], out, chunk_size=60,
+                    clinical=cohort_files["clinical"], served=served)
+    return s, pd.read_parquet(out)

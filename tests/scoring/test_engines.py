@@ -20,13 +20,10 @@ def cluster():
     c.close()
 
 
-def test_engines_agree_bit_for_bit(served, cohort_files, cluster, tmp_path):
+def test_engines_agree_bit_for_bit(served, cohort_files, cluster, local60, tmp_path):
     kw = dict(clinical=cohort_files["clinical"], chunk_size=60, served=served)
-    local = tmp_path / "local.parquet"
-    s = score_batch(CHAMPION, cohort_files["parquet"], local, **kw)
-    assert s.workers == 1 and s.n_chunks == 2
-    ref = pd.read_parquet(local)
-    assert len(ref) == 115
+    s, ref = local60
+    assert s.workers == 1 and s.n_chunks == 2 and len(ref) == 115
 
     dask_out = tmp_path / "dask.parquet"
     s = score_batch(CHAMPION, cohort_files["parquet"], dask_out, engine="dask",

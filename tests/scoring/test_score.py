@@ -75,24 +75,22 @@ def test_gse3143_scores_with_empty_covariate_columns(served, tmp_path):
 
 
 def test_streamed_file_gives_the_pyfunc_values_chunk_by_chunk(served, cohort_files, whole4335,
-                                                             tmp_path):
+                                                             frame4335, local60):
     c = cohort_files["cohort"]
-    out = tmp_path / "o.parquet"
-    s = score_batch(CHAMPION, cohort_files["parquet"], out, chunk_size=60,
-                    clinical=cohort_files["clinical"], served=served)
+    s, got = local60
     assert (s.n_scored, s.n_chunks, s.n_failed, s.chunk_size) == (115, 2, 0, 60)
-    got = _read(out)
+    got = got.set_index("sample_id")
     assert list(got.index) == list(c.samples)
     for a in (0, 60):  # each chunk: the registered pyfunc on the same rows, bit for bit
         rows = c.samples[a:a + 60]
-        ref = _pyfunc(served, model_input(c.expression.loc[rows], c.clinical.loc[rows]))
+        ref = _pyfunc(served, frame4335.loc[rows])
         pd.testing.assert_frame_equal(got.loc[rows, SCORES], ref[SCORES], check_exact=True,
                                       check_names=False)
     np.testing.assert_allclose(got["risk_score"], whole4335["risk_score"], rtol=1e-12, atol=0)
     assert (got["risk_group"] == whole4335["risk_group"]).all()
 
 
-def test_text_and_transposed_files_make_the_same_model_input(served, cohort_files):
+def test_text_and_transposed_files_make_the_same_model_input(served, cohort_files, frame4335):
     """Same model-input frames, chunk by chunk, hence the same scores."""
     from tmeprog.scoring.inputs import open_input
 
@@ -102,7 +100,7 @@ def test_text_and_transposed_files_make_the_same_model_input(served, cohort_file
 
     ref = frames("parquet")
     c = cohort_files["cohort"]
-    first = model_input(c.expression, c.clinical).iloc[:20]
+    first = frame4335.iloc[:20]
     pd.testing.assert_frame_equal(ref[0], first[ref[0].columns], check_names=False)
     assert set(first.columns) - set(ref[0].columns) <= set(c.expression.columns) - set(
         served.scorer.extractor.input_genes_)
@@ -236,28 +234,28 @@ def test_existing_output_is_refused_unless_overwrite(feature_model, store, tmp_p
 
 
 def test_failing_chunk_stops_then_keep_going_lists_the_failures(served, cohort_files,
-                                                                 tmp_path):
+                                                                 frame4335, tmp_path):
     c = cohort_files["cohort"]
     ext = served.scorer.extractor
     cd8 = [g for g in ext.signatures_["cell_cd8_t"]["up"] if g in c.expression.columns]
     prolif = [g for g in ext.signatures_["process_proliferation"]["up"]
               if g in c.expression.columns]
     expr = c.expression.drop(columns=prolif[:2])  # partial coverage: flagged, still scored
-    bad_id = c.samples[45]
+    bad_id = c.samples[75]
     expr.loc[bad_id, cd8] = np.nan  # below the threshold: this sample cannot be scored
     path = tmp_path / "holes.parquet"
     expr.rename_axis("sample_id").to_parquet(path)
     out = tmp_path / "o.parquet"
-    with pytest.raises(ChunkFailedError, match=rf"chunk 1 \(samples {c.samples[40]}.*{bad_id}:"
+    with pytest.raises(ChunkFailedError, match=rf"chunk 1 \(samples {c.samples[60]}.*{bad_id}:"
                                                r".*cell_cd8_t 0/\d+ genes.*--keep-going"):
         score_batch(CHAMPION, str(path), out, clinical=cohort_files["clinical"],
-                    chunk_size=40, served=served)
+                    chunk_size=60, served=served)
     assert not out.exists()
     parts = out.with_name(out.name + ".parts")
     assert sorted(p.name for p in parts.glob("chunk-*")) == ["chunk-000000.parquet"]
 
     s = score_batch(CHAMPION, str(path), out, clinical=cohort_files["clinical"],
-                    chunk_size=40, served=served, resume=True, keep_going=True)
+                    chunk_size=60, served=served, resume=True, keep_going=True)
     assert (s.n_scored, s.n_failed, s.n_resumed) == (114, 1, 1)
     got = _read(out)
     assert len(got) == 114 and bad_id not in got.index
@@ -267,7 +265,7 @@ def test_failing_chunk_stops_then_keep_going_lists_the_failures(served, cohort_f
     assert not parts.exists()
     assert any("process_proliferation" in n for n in s.notes)
     assert got["coverage_warning"].str.contains(r"process_proliferation \d+/\d+ genes").all()
-    ok = c.samples[80:]  # the last chunk was scored whole: the pyfunc's values exactly
-    ref = _pyfunc(served, model_input(expr.loc[ok], c.clinical.loc[ok]))
+    ok = c.samples[60:].drop(bad_id)  # chunk 1 without the sample set aside
+    ref = _pyfunc(served, frame4335.loc[ok].drop(columns=prolif[:2]))
     pd.testing.assert_frame_equal(got.loc[ok, SCORES], ref[SCORES], check_exact=True,
                                   check_names=False)

@@ -468,11 +468,10 @@ class TextColumns(ExpressionReader):
     streams = False
 
     def __init__(self, layout: Layout):
+        import pyarrow as pa
         from pyarrow import csv as pacsv
 
         super().__init__(layout)
-        import pyarrow as pa
-
         names = layout.names
         types = {n: (pa.string() if n == "c0" else pa.float64()) for n in names}
         block = int(min(max(layout.row_chars * 1000, 1 << 20), 1 << 28))

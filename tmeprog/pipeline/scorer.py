@@ -96,7 +96,9 @@ class Scorer:
         if feats:
             if self.extractor is not None:
                 genes = [c for c in frame.columns if c not in CLINICAL_DTYPES]
-                expr = frame[genes].apply(pd.to_numeric, errors="coerce")
+                expr = frame[genes]
+                if not all(pd.api.types.is_numeric_dtype(dt) for dt in expr.dtypes):
+                    expr = expr.apply(pd.to_numeric, errors="coerce")  # text input only
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     tme = self.extractor.transform(expr)[feats]

@@ -160,9 +160,10 @@ def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion:
         fingerprints[f"{c.name}.expression"] = frame_fingerprint(c.expression)
         fingerprints[f"{c.name}.clinical"] = frame_fingerprint(c.clinical)
         fingerprints[f"{c.name}.features"] = frame_fingerprint(c.features)
-    log_json({"git_commit": git_commit(), "packages": package_versions(),
+    commit = git_commit()
+    log_json({"git_commit": commit, "packages": package_versions(),
               "data_fingerprints": fingerprints, "endpoints": ts.endpoints}, "provenance.json")
-    mlflow.set_tags({"git_commit": git_commit(),
+    mlflow.set_tags({"git_commit": commit,
                      **{f"fingerprint.{k}": v[:16] for k, v in fingerprints.items()}})
     log_json([c.summary() for c in ts.cohorts], "cohorts.json")
     log_table(results, "results", "results.csv")

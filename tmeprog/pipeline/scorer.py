@@ -64,17 +64,27 @@ class Scorer:
         """Non-clinical design columns (TME or published features)."""
         return [c for c in self.design_columns if c not in self.clinical_columns]
 
+    def covariate_sources(self) -> dict[str, tuple[str, ...]]:
+        """Clinical design column -> the vocabulary columns it can be built from."""
+        return {c: RAW_SOURCES.get(c, (c,)) for c in self.clinical_columns}
+
+    def check_covariates(self, columns, where: str = "input") -> None:
+        """Raise naming every covariate the model uses that ``columns`` cannot supply."""
+        have = set(columns)
+        sources = self.covariate_sources()
+        absent = {c: s for c, s in sources.items() if not have & set(s)}
+        if absent:
+            listed = ", ".join(f"{c} (column {' or '.join(s)})" for c, s in absent.items())
+            raise InputError(
+                f"the model uses clinical covariates {', '.join(sources)}; {where} lacks "
+                f"{listed}; supply them (vocabulary names or common spellings, one row per "
+                "sample, empty cells allowed)"
+            )
+
     def clinical_design(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The clinical columns of the design matrix, built from vocabulary columns."""
         raw = frame[[c for c in frame.columns if c in CLINICAL_DTYPES]]
-        needed = {c: RAW_SOURCES.get(c, (c,)) for c in self.clinical_columns}
-        absent = [c for c, srcs in needed.items() if not any(s in raw.columns for s in srcs)]
-        if absent:
-            raise InputError(
-                "input lacks the clinical covariates the model uses: "
-                + ", ".join(f"{c} (column {' or '.join(needed[c])})" for c in absent)
-                + "; add them (vocabulary names), empty cells allowed"
-            )
+        self.check_covariates(raw.columns)
         if self.task == "prognosis":
             from tmeprog.models.feature_sets import clinical_baseline
 

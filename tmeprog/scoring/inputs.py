@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
-from tmeprog.pipeline.scorer import RAW_SOURCES, Scorer
+from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.reader import (
     HEAD_ROWS,
@@ -118,24 +118,6 @@ def _check_unique(ids: pd.Index, where: str) -> None:
     if ids.has_duplicates:
         dup = ids[ids.duplicated()].unique()[:5].tolist()
         raise InputError(f"{where}: duplicated sample ids {dup}; sample ids must be unique")
-
-
-def covariate_sources(scorer: Scorer) -> dict[str, tuple[str, ...]]:
-    """Design covariate -> the vocabulary columns it can be built from."""
-    return {c: RAW_SOURCES.get(c, (c,)) for c in scorer.clinical_columns}
-
-
-def check_covariates(scorer: Scorer, columns, where: str) -> None:
-    """Raise naming every covariate the model uses that ``columns`` cannot supply."""
-    have = set(columns)
-    absent = {c: s for c, s in covariate_sources(scorer).items() if not have & set(s)}
-    if absent:
-        listed = ", ".join(f"{c} (column {' or '.join(s)})" for c, s in absent.items())
-        raise InputError(
-            f"the model uses clinical covariates {', '.join(covariate_sources(scorer))}; "
-            f"{where} lacks {listed}; supply them (vocabulary names or common spellings, one "
-            "row per sample, empty cells allowed)"
-        )
 
 
 def _gene_likeness(labels: pd.Index) -> tuple[float, float]:
@@ -327,10 +309,10 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
     clin = None
     if scorer.clinical_columns:
         if clinical is None:
-            check_covariates(scorer, [], f"{path.name!r} (no --clinical table)")
+            scorer.check_covariates([], f"{path.name!r} (no --clinical table)")
         ids = reader.sample_ids if reader.sample_ids is not None else head_ids
         clin = read_clinical(clinical, ids, repr(path.name))
-        check_covariates(scorer, clin.columns, f"clinical file {Path(clinical).name!r}")
+        scorer.check_covariates(clin.columns, f"clinical file {Path(clinical).name!r}")
         if reader.sample_ids is not None:
             n_out = int((~reader.sample_ids.isin(clin.index)).sum())
             if n_out:
@@ -396,7 +378,7 @@ def _open_whole(scorer, cov, source: str, clinical, scale, orientation) -> Scori
         feats = cohort.features[list(scorer.feature_columns)]
     clin = cohort.clinical if cohort.clinical is not None else pd.DataFrame(index=cohort.samples)
     if scorer.clinical_columns:
-        check_covariates(scorer, clin.columns, where)
+        scorer.check_covariates(clin.columns, where)
     part = _clinical_part(scorer, clin)
     if expr is None and feats is None and part is None:
         raise InputError(f"{where}: nothing to score the model on")

@@ -18,7 +18,7 @@ from mlflow.types.schema import ColSpec, Schema
 
 import tmeprog
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
-from tmeprog.pipeline.scorer import RAW_SOURCES, Scorer, horizon_label
+from tmeprog.pipeline.scorer import Scorer, horizon_label
 
 
 class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
@@ -35,10 +35,8 @@ class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
 def clinical_inputs(scorer: Scorer) -> list[str]:
     """Vocabulary columns the scorer reads to build its clinical design columns."""
     cols: list[str] = []
-    for c in scorer.clinical_columns:
-        for src in RAW_SOURCES.get(c, (c,)):
-            if src not in cols:
-                cols.append(src)
+    for sources in scorer.covariate_sources().values():
+        cols += [src for src in sources if src not in cols]
     return cols
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tmeprog.features.ssgsea import rank_chunk
+from tmeprog.features.ranking import rank_chunk
 
 MAD_CONSTANT = 1.4826
 

@@ -1,12 +1,34 @@
-"""Load a served tmeprog model once: registry URI -> version, pyfunc -> its scorer."""
+"""Load a served tmeprog model once: registry URI -> version, pyfunc -> its scorer.
+
+Loading is the work ``mlflow.pyfunc.load_model`` does, minus what a tmeprog model makes slow
+and scoring never uses. Its MLmodel file holds a signature of one optional column per gene
+(about a megabyte of JSON inside YAML) and an input example of as many columns. MLflow parses
+that file three times with the pure-Python YAML parser (``load_model``, then its
+``_get_flavor_configuration`` and ``_load_context_model_and_signature``) and reads the
+example back into a frame, column by column: together most of the load time. Here the model
+URI is resolved to a local folder once (no copy for a local artifact store, nothing written
+into it), the MLmodel is parsed once with libyaml when present, and the pickled python model
+is unpickled and wrapped in a :class:`mlflow.pyfunc.PyFuncModel` as ``load_model`` does
+(same warnings, same predictions; only ``input_example`` is left unset).
+Anything of a shape this path does not mirror (another loader module, models-from-code,
+artifacts, a model config, type hints taken from the example, pickles disallowed) goes
+through ``mlflow.pyfunc.load_model`` itself.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tmeprog.errors import InputError
 from tmeprog.pipeline.scorer import Scorer
+
+if TYPE_CHECKING:
+    from mlflow.models import Model
+    from mlflow.pyfunc import PyFuncModel
 
 _ALIAS = re.compile(r"^models:/(?P<name>[^@/]+)@(?P<alias>[^/]+)$")
 _VERSION = re.compile(r"^models:/(?P<name>[^@/]+)/(?P<version>\d+)$")
@@ -16,7 +38,9 @@ _VERSION = re.compile(r"^models:/(?P<name>[^@/]+)/(?P<version>\d+)$")
 class ServedModel:
     """A loaded model: the URI as given, its registry version and the scorer inside.
 
-    ``version`` is empty for URIs outside the registry (``runs:/...``, a folder).
+    ``version`` is empty for URIs outside the registry (``runs:/...``, a folder). ``pyfunc``
+    is the :class:`mlflow.pyfunc.PyFuncModel`; its ``input_example`` is not loaded (read it
+    with ``pyfunc.metadata.load_input_example(path)`` if needed).
     """
 
     uri: str
@@ -76,6 +100,96 @@ def resolve_version(uri: str, store: str) -> str:
                          f"{m['version']}") from None
 
 
+def _model_dir(target: str, version: str) -> str:
+    """The local folder holding the model at ``target`` (downloaded once if remote).
+
+    A registry version is resolved to its storage location first, so a local artifact store
+    is read in place and nothing (such as MLflow's ``registered_model_meta``) is written to it.
+    """
+    import mlflow
+
+    m = _VERSION.match(target)
+    if version and m:
+        target = mlflow.MlflowClient().get_model_version_download_uri(m["name"], version)
+    return mlflow.artifacts.download_artifacts(artifact_uri=target)
+
+
+def _read_mlmodel(folder: str) -> Model:
+    """The folder's MLmodel as an :class:`mlflow.models.Model`, parsed once (libyaml if any)."""
+    import yaml
+    from mlflow.models import Model
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same schema as yaml.safe_load
+    with open(os.path.join(folder, "MLmodel")) as f:
+        return Model.from_dict(yaml.load(f, Loader=loader))
+
+
+# Keys of the python_function flavor that _load_pyfunc handles as load_model does; any other
+# (data, artifacts, model_code_path, config, compression, ...) sends the model to MLflow.
+_PLAIN_KEYS = {"loader_module", "python_model", "cloudpickle_version", "code", "env",
+               "python_version", "streamable", "predict_fn"}
+
+
+def _plain_python_model(meta: Model, conf: dict | None) -> bool:
+    """True for a cloudpickled ``PythonModel`` that :func:`_load_pyfunc` loads as MLflow does."""
+    from mlflow.environment_variables import MLFLOW_ALLOW_PICKLE_DESERIALIZATION
+
+    sig = meta.signature
+    return (conf is not None and set(conf) <= _PLAIN_KEYS
+            and conf.get("loader_module") == "mlflow.pyfunc.model"
+            and bool(conf.get("python_model")) and not conf.get("streamable")
+            and not os.environ.get("MLFLOW_PYFUNC_INFERENCE_CONFIG")
+            and not (meta.metadata or {}).get("mlflow.model.isExternal")
+            # predict reshapes inputs after the input example for such signatures
+            and not (sig is not None and getattr(sig, "_is_type_hint_from_example", True))
+            and MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get())
+
+
+def _load_pyfunc(folder: str) -> PyFuncModel:
+    """``mlflow.pyfunc.load_model(folder)`` with one MLmodel parse and no input example.
+
+    Same warnings (requirements, Python and cloudpickle versions), same ``sys.path`` entry for
+    the model's code, same wrapper and ``PyFuncModel``; other model shapes go to MLflow.
+    """
+    import cloudpickle
+    import mlflow
+
+    meta = _read_mlmodel(folder)
+    conf = meta.flavors.get("python_function")
+    try:  # MLflow internals mirrored below; if they move, MLflow loads the model itself
+        from mlflow.pyfunc import (
+            _get_pip_requirements_from_model_path,
+            _warn_potentially_incompatible_py_version_if_necessary,
+            warn_dependency_requirement_mismatches,
+        )
+        from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
+    except ImportError:
+        return mlflow.pyfunc.load_model(folder)
+    if not _plain_python_model(meta, conf):
+        return mlflow.pyfunc.load_model(folder)
+
+    warn_dependency_requirement_mismatches(_get_pip_requirements_from_model_path(folder))
+    _warn_potentially_incompatible_py_version_if_necessary(model_py_version=conf.get(
+        "python_version"))
+    if conf.get("code"):
+        sys.path.insert(0, os.path.join(folder, conf["code"]))
+    saved_with = conf.get("cloudpickle_version")
+    if saved_with is not None and saved_with != cloudpickle.__version__:
+        mlflow.pyfunc._logger.warning(
+            "The version of CloudPickle that was used to save the model, `CloudPickle %s`, "
+            "differs from the version of CloudPickle that is currently running, `CloudPickle "
+            "%s`, and may be incompatible", saved_with, cloudpickle.__version__)
+    with open(os.path.join(folder, conf["python_model"]), "rb") as f:
+        python_model = cloudpickle.load(f)
+    context = mlflow.pyfunc.PythonModelContext(artifacts={}, model_config=None)
+    python_model.load_context(context=context)
+    impl = _PythonModelPyfuncWrapper(python_model=python_model, context=context,
+                                     signature=meta.signature)
+    return mlflow.pyfunc.PyFuncModel(model_meta=meta, model_impl=impl,
+                                     predict_fn=conf.get("predict_fn", "predict"),
+                                     model_id=meta.model_id)
+
+
 def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     """Load the pyfunc at ``uri`` once and unwrap its :class:`Scorer`.
 
@@ -87,8 +201,6 @@ def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     InputError
         Unknown model, alias or version; an unreadable URI; a pyfunc that is not tmeprog's.
     """
-    import mlflow
-
     from tmeprog.tracking.store import use_store
 
     store = use_store(tracking_uri)
@@ -97,7 +209,7 @@ def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     if version and (m := _ALIAS.match(uri)):
         target = f"models:/{m['name']}/{version}"
     try:
-        loaded = mlflow.pyfunc.load_model(target)
+        loaded = _load_pyfunc(_model_dir(target, version))
     except Exception as exc:  # mlflow raises several types for unreadable URIs
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"no model {uri!r} in the tracking store {_store_label(store)} "

@@ -82,7 +82,9 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         if X.shape[1] < self.min_genes:
             raise InputError(f"expression has {X.shape[1]} genes; at least {self.min_genes} "
                              "are needed for rank-based TME scores")
-        bad = [c for c, dt in X.dtypes.items() if not np.issubdtype(dt, np.number)]
+        bad = []
+        if not all(np.issubdtype(dt, np.number) for dt in pd.unique(X.dtypes)):
+            bad = [c for c, dt in X.dtypes.items() if not np.issubdtype(dt, np.number)]
         if bad:
             raise InputError(f"non-numeric expression columns, e.g. {bad[:5]}")
         return X
@@ -204,23 +206,44 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         """The feature table (samples x features) of expression ``X``."""
         check_is_fitted(self, "signatures_")
         X = self._check_frame(X)
-        universe = set(self.input_genes_)
-        X = X[[g for g in X.columns if g in universe]]
         scored = [f for f in self.signatures_ if f not in self.inactive_]
-        parts = []
+        gene_sets = {f: self.signatures_[f]["up"] + self.signatures_[f]["down"] for f in scored}
         self.last_coverage_ = None
-        for pos, genes in self._groups(X):
-            Xg = X.iloc[pos][genes]
-            gene_sets = {f: self.signatures_[f]["up"] + self.signatures_[f]["down"]
-                         for f in scored}
-            cov = coverage_table(genes, gene_sets, self.coverage_threshold)
+        use, genes = self._universe(X.columns)
+        values = X.to_numpy(copy=False)
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float64)
+        if not np.isnan(values).any():  # one group: every sample has every gene
+            # kept in its memory layout: the kernels read column-major blocks directly
+            x = values if len(use) == values.shape[1] and (np.diff(use) == 1).all() \
+                else values.T[use].T
+            groups = [(np.arange(len(X)), x, genes)]
+        else:  # samples lacking genes are scored over the genes they have
+            Xu = X.iloc[:, use]
+            groups = [(pos, Xu.iloc[pos][g].to_numpy(), g)
+                      for pos, g in self._groups(Xu)]
+        parts = []
+        for _, x, g in groups:
+            cov = coverage_table(g, gene_sets, self.coverage_threshold)
             low = warn_low_coverage(cov, where="transform: ")
             self.last_coverage_ = cov if self.last_coverage_ is None else self.last_coverage_
             ok = [f for f in scored if f not in low]
-            part = self._score_group(Xg, ok)
+            part = self._score_group(pd.DataFrame(x, columns=g, copy=False), ok)
             parts.append(part.reindex(columns=list(self.signatures_)))
-        feats = pd.concat(parts).reindex(X.index)
+        feats = parts[0] if len(parts) == 1 else pd.concat(parts)
+        feats.index = np.concatenate([pos for pos, _, _ in groups])
+        feats = feats.sort_index()
+        feats.index = X.index
         return self._assemble(feats)
+
+    def _universe(self, columns: pd.Index) -> tuple[np.ndarray, pd.Index]:
+        """Positions of the fitted gene universe in ``columns``, in canonical (sorted) gene
+        order, and those genes. Rank-based scores break ties by gene order, so a canonical order
+        makes a sample's score independent of how its columns were arranged."""
+        inside = np.flatnonzero(columns.isin(self.input_genes_))
+        names = columns[inside]
+        order = names.argsort(kind="stable")
+        return inside[order], names[order]
 
     def _assemble(self, s: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=s.index)

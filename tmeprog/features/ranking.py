@@ -20,6 +20,10 @@ import numpy as np
 
 #: Buckets longer than this are sorted with a merge sort, shorter ones by insertion.
 _INSERTION_MAX = 24
+#: Rows gathered at once from the input (a block stays in cache).
+_BLOCK = 64
+#: Genes per tile when gathering from a column-major input.
+_TILE = 256
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,8 @@ def _sort_bucket(members, s, e, v, where, tfirst, tlast):  # pragma: no cover - 
 @numba.njit(cache=True, nogil=True)
 def _rank_rows(x, use, qcols, pos, first, last):  # pragma: no cover - compiled
     n = use.shape[0]
-    nb = n
-    v = np.empty(n)
+    nb = 2 * n  # about one gene in two buckets: most signature genes sit alone
+    buf = np.empty((_BLOCK, n), x.dtype)
     bucket = np.empty(n, np.int64)
     start = np.empty(nb + 1, np.int64)
     fill = np.empty(nb, np.int64)
@@ -101,49 +105,69 @@ def _rank_rows(x, use, qcols, pos, first, last):  # pragma: no cover - compiled
     tfirst = np.empty(n, np.int64)
     tlast = np.empty(n, np.int64)
     stamp = np.zeros(nb, np.int64)
-    for r in range(x.shape[0]):
-        vmax = -np.inf
-        vmin = np.inf
-        for k in range(n):
-            val = np.float64(x[r, use[k]])
-            v[k] = val
-            if val > vmax:
-                vmax = val
-            if val < vmin:
-                vmin = val
-        span = vmax - vmin
-        scale = (nb - 1) / span if span > 0 and np.isfinite(span) else 0.0
-        start[:] = 0
-        for k in range(n):
-            b = np.int64((vmax - v[k]) * scale) if scale > 0 else 0
-            if b > nb - 1:
-                b = nb - 1
-            bucket[k] = b
-            start[b + 1] += 1
-        for b in range(nb):
-            start[b + 1] += start[b]
-            fill[b] = start[b]
-        for k in range(n):  # gene order within each bucket
-            b = bucket[k]
-            members[fill[b]] = k
-            fill[b] += 1
-        tag = r + 1
-        for q in range(qcols.shape[0]):
-            k = qcols[q]
-            b = bucket[k]
-            s = start[b]
-            e = start[b + 1]
-            if e - s == 1:
-                pos[r, q] = s
-                first[r, q] = s
-                last[r, q] = s
-                continue
-            if stamp[b] != tag:
-                _sort_bucket(members, s, e, v, where, tfirst, tlast)
-                stamp[b] = tag
-            pos[r, q] = where[k]
-            first[r, q] = tfirst[k]
-            last[r, q] = tlast[k]
+    column_major = x.strides[0] < x.strides[1]
+    for r0 in range(0, x.shape[0], _BLOCK):
+        rows = min(_BLOCK, x.shape[0] - r0)
+        if column_major:  # a tiled transpose: few pages touched at a time
+            for k0 in range(0, n, _TILE):
+                k1 = min(k0 + _TILE, n)
+                for i in range(rows):
+                    for k in range(k0, k1):
+                        buf[i, k] = x[r0 + i, use[k]]
+        else:
+            for i in range(rows):
+                for k in range(n):
+                    buf[i, k] = x[r0 + i, use[k]]
+        for i in range(rows):
+            _rank_row(buf[i], r0 + i, nb, qcols, bucket, start, fill, members, where,
+                      tfirst, tlast, stamp, pos, first, last)
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank_row(v, r, nb, qcols, bucket, start, fill, members, where, tfirst, tlast, stamp,
+              pos, first, last):  # pragma: no cover - compiled
+    n = v.shape[0]
+    vmax = -np.inf
+    vmin = np.inf
+    for k in range(n):
+        val = np.float64(v[k])
+        if val > vmax:
+            vmax = val
+        if val < vmin:
+            vmin = val
+    span = vmax - vmin
+    scale = (nb - 1) / span if span > 0 and np.isfinite(span) else 0.0
+    start[:] = 0
+    for k in range(n):  # buckets of decreasing value: monotone under IEEE rounding
+        b = np.int64((vmax - v[k]) * scale) if scale > 0 else 0
+        if b > nb - 1:
+            b = nb - 1
+        bucket[k] = b
+        start[b + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+        fill[b] = start[b]
+    for k in range(n):  # gene order within each bucket
+        b = bucket[k]
+        members[fill[b]] = k
+        fill[b] += 1
+    tag = r + 1
+    for q in range(qcols.shape[0]):
+        k = qcols[q]
+        b = bucket[k]
+        s = start[b]
+        e = start[b + 1]
+        if e - s == 1:
+            pos[r, q] = s
+            first[r, q] = s
+            last[r, q] = s
+            continue
+        if stamp[b] != tag:
+            _sort_bucket(members, s, e, v, where, tfirst, tlast)
+            stamp[b] = tag
+        pos[r, q] = where[k]
+        first[r, q] = tfirst[k]
+        last[r, q] = tlast[k]
 
 
 def rank_chunk(x: np.ndarray, cols: np.ndarray, use: np.ndarray | None = None) -> ChunkRanks:
@@ -152,7 +176,8 @@ def rank_chunk(x: np.ndarray, cols: np.ndarray, use: np.ndarray | None = None) -
     Parameters
     ----------
     x : numpy.ndarray
-        ``(n_samples, n_columns)`` float32 or float64, finite (checked by the callers).
+        ``(n_samples, n_columns)`` float32 or float64, finite (checked by the callers), in
+        any memory layout (column-major blocks of rows are gathered without a full copy).
     cols : numpy.ndarray
         Genes whose positions are wanted, as indices into the ranked universe.
     use : numpy.ndarray, optional
@@ -164,7 +189,6 @@ def rank_chunk(x: np.ndarray, cols: np.ndarray, use: np.ndarray | None = None) -
     -------
     ChunkRanks
     """
-    x = np.ascontiguousarray(x)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
     use = np.arange(x.shape[1], dtype=np.int64) if use is None else np.asarray(use, np.int64)

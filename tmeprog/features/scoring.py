@@ -163,8 +163,13 @@ def _check_frame(expression: pd.DataFrame) -> None:
             f"expression has duplicated gene columns (e.g. {', '.join(map(str, dup))}); "
             "collapse them to one column per gene (e.g. the mean) before scoring."
         )
-    bad = [c for c, t in expression.dtypes.items()
-           if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)]
+    def non_numeric(t) -> bool:
+        return not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+
+    dtypes = expression.dtypes
+    bad = []
+    if any(non_numeric(t) for t in pd.unique(dtypes)):
+        bad = [c for c, t in dtypes.items() if non_numeric(t)]
     if bad:
         raise InputError(
             f"expression has non-numeric gene columns (e.g. {', '.join(map(str, bad[:5]))}); "
@@ -345,7 +350,9 @@ def _run(scorer: _Scorer, expression: pd.DataFrame, *, chunk_size: int | None,
                          f"{nan_policy!r}.")
     if not isinstance(n_jobs, int) or n_jobs < 1:
         raise InputError(f"n_jobs must be a positive integer; got {n_jobs!r}.")
-    values = expression.to_numpy(dtype=np.float64, copy=False)
+    values = expression.to_numpy(copy=False)
+    if values.dtype not in (np.float32, np.float64):  # float32 is kept: widening is exact
+        values = values.astype(np.float64)
     n_samples, n_genes = values.shape
     step = chunk_size if chunk_size is not None else auto_chunk_size(n_genes)
     if not isinstance(step, int | np.integer) or step < 1:
@@ -379,7 +386,7 @@ def _run(scorer: _Scorer, expression: pd.DataFrame, *, chunk_size: int | None,
 
     def one(i: int):
         x = values[i:i + step]
-        x = np.ascontiguousarray(x if keep is None else x[:, keep])
+        x = x if keep is None else x[:, keep]
         if not np.isfinite(x).all():
             r, c, v = _first_bad_cell(x)
             what = "a missing value (NaN)" if np.isnan(v) else f"an infinite value ({v})"

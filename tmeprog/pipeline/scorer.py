@@ -92,6 +92,15 @@ class Scorer:
             return base.reindex(columns=self.clinical_columns).astype(float)
         return raw.reindex(columns=self.clinical_columns)
 
+    @staticmethod
+    def split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(expression or feature columns, clinical vocabulary columns)`` of a model input."""
+        is_clin = np.fromiter((c in CLINICAL_DTYPES for c in frame.columns), dtype=bool,
+                              count=len(frame.columns))
+        if not is_clin.any():
+            return frame, frame.iloc[:, :0]
+        return frame.loc[:, ~is_clin], frame.loc[:, is_clin]
+
     def design(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The design matrix of ``frame`` (samples x genes/features + clinical columns).
 
@@ -101,13 +110,20 @@ class Scorer:
             When a TME feature the model uses cannot be computed (coverage below threshold) or
             a clinical covariate is absent.
         """
+        return self.design_parts(*self.split(frame))
+
+    def design_parts(self, values: pd.DataFrame, clinical: pd.DataFrame) -> pd.DataFrame:
+        """The design matrix from expression (or feature) columns and clinical columns.
+
+        ``values`` and ``clinical`` share their index; this is :meth:`design` without
+        splitting a combined frame, so batch scoring passes its chunks without copying them.
+        """
         parts = []
         feats = self.feature_columns
         if feats:
             if self.extractor is not None:
-                genes = [c for c in frame.columns if c not in CLINICAL_DTYPES]
-                expr = frame[genes]
-                if not all(pd.api.types.is_numeric_dtype(dt) for dt in expr.dtypes):
+                expr = values
+                if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
                     expr = expr.apply(pd.to_numeric, errors="coerce")  # text input only
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
@@ -121,25 +137,29 @@ class Scorer:
                         f"below the threshold): {why}")
                 parts.append(tme)
             else:
-                absent = [c for c in feats if c not in frame.columns]
+                absent = [c for c in feats if c not in values.columns]
                 if absent:
                     raise InputError(
                         f"input lacks {len(absent)} feature columns the model was trained on "
                         f"(e.g. {absent[:5]}); pass a table with the training features"
                     )
-                parts.append(frame[feats].apply(pd.to_numeric, errors="coerce"))
+                parts.append(values[feats].apply(pd.to_numeric, errors="coerce"))
         if self.clinical_columns:
-            parts.append(self.clinical_design(frame))
+            parts.append(self.clinical_design(clinical))
         return pd.concat(parts, axis=1)[self.design_columns]
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Scores of every row of ``frame`` (index kept)."""
-        if len(frame) == 0:
+        return self.predict_parts(*self.split(frame))
+
+    def predict_parts(self, values: pd.DataFrame, clinical: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`predict` of a model input given as its two :meth:`split` parts."""
+        if len(values) == 0:
             raise InputError("no samples to score")
-        if not frame.index.is_unique:
+        if not values.index.is_unique:
             raise InputError("duplicated sample ids in the input; sample ids must be unique")
-        X = self.design(frame)
-        out = pd.DataFrame(index=frame.index)
+        X = self.design_parts(values, clinical)
+        out = pd.DataFrame(index=values.index)
         if self.task == "prognosis":
             risk = np.asarray(self.model.predict(X), dtype=float)
             out["risk_score"] = risk

@@ -64,17 +64,17 @@ class ChunkScorer:
         self.coverage = CoverageModel.of(self.scorer)
 
     def _attempt(self, ids: pd.Index, payload, caught: list[str]) -> pd.DataFrame:
-        frame = self.preparer.frame(ids, payload)
+        expr, clin = self.preparer.parts(ids, payload)
         warn = ""
         if self.coverage is not None:
-            warn, fail = self.coverage.per_sample(frame)
+            warn, fail = self.coverage.per_sample(expr)
             if (fail != "").any():
                 raise LowCoverageError(fail[fail != ""])
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
-            res = self.scorer.predict(frame)
+            res = self.scorer.predict_parts(expr, clin)
         caught.extend(str(x.message) for x in w)
-        res.index = pd.Index(frame.index, name="sample_id")
+        res.index = pd.Index(expr.index, name="sample_id")
         res["coverage_warning"] = warn.to_numpy(dtype=object) if self.coverage is not None \
             else ""
         return res

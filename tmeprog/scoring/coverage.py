@@ -89,12 +89,17 @@ class CoverageModel:
         The warning names features scored on fewer genes than at training; the failure names
         features below the coverage threshold (the scorer cannot score that row).
         """
-        genes = [c for c in frame.columns if c in self.universe]
+        inside = frame.columns.isin(list(self.universe))
+        genes = frame.columns[inside]
         warn = pd.Series("", index=frame.index, dtype=object)
         fail = pd.Series("", index=frame.index, dtype=object)
         if not len(frame):
             return warn, fail
-        mask = frame[genes].notna().to_numpy()
+        values = frame.to_numpy(copy=False)
+        if values.dtype.kind == "f" and not np.isnan(values).any():
+            mask = np.ones((1, len(genes)), dtype=bool)
+        else:
+            mask = frame.loc[:, inside].notna().to_numpy()
         if mask.all():
             groups = [(np.arange(len(frame)), np.ones(len(genes), dtype=bool))]
         else:

@@ -46,7 +46,7 @@ class Preparer:
     """Turns a chunk's payload into the served model's input frame; shipped to workers once.
 
     ``symbols is None``: the payload already is the input frame (in-memory cohorts).
-    Otherwise the payload is a float64 array of the read gene columns; ``take`` picks the model's
+    Otherwise the payload is an array of the read gene columns; ``take`` picks the model's
     genes (in canonical sorted order) after the scale transform.
     """
 
@@ -59,22 +59,35 @@ class Preparer:
         """The model-input frame of one chunk (typed as ``model_input`` types it)."""
         if self.symbols is None:
             return payload
+        expr, clin = self.parts(ids, payload)
+        return expr if not len(clin.columns) else pd.concat([expr, clin], axis=1)
+
+    def parts(self, ids: pd.Index, payload) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`frame` as its expression and clinical parts (see ``Scorer.split``).
+
+        Expression stays float32 when read as float32 (every score widens it exactly).
+        """
+        if self.symbols is None:
+            from tmeprog.pipeline.scorer import Scorer
+
+            return Scorer.split(payload)
         from tmeprog.tracking.pyfunc import model_input
 
-        values = np.asarray(payload, dtype=np.float64)
+        values = np.asarray(payload)
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float64)
         if self.scale not in LOG_SCALES:
             from tmeprog.cohorts.scale import to_log2
 
-            values = to_log2(pd.DataFrame(values), self.scale)[0].to_numpy()
+            values = to_log2(pd.DataFrame(values, dtype=np.float64), self.scale)[0].to_numpy()
         idx = pd.Index(ids, name="sample_id")
         identity = len(self.take) == values.shape[1] and \
             np.array_equal(self.take, np.arange(len(self.take)))
         expr = pd.DataFrame(values if identity else values[:, self.take], index=idx,
-                            columns=self.symbols)
+                            columns=self.symbols, copy=False)
         if self.clinical is None or not len(self.clinical.columns):
-            return expr
-        clin = model_input(None, self.clinical.reindex(idx))
-        return pd.concat([expr, clin], axis=1)
+            return expr, expr.iloc[:, :0]
+        return expr, model_input(None, self.clinical.reindex(idx))
 
 
 @dataclass

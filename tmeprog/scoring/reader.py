@@ -189,19 +189,35 @@ def inspect_table(path: str | Path, n_head: int = HEAD_ROWS) -> Layout:
 
 
 def _columns_to_array(batch, names: list[str]) -> np.ndarray:
-    """Selected columns of a pyarrow batch/table as a (rows x columns) array.
+    """Selected columns of a pyarrow batch/table as a (rows x columns) array, column-major.
 
     float32 when every column is float32 (half the memory and transfer; widening to float64
-    later is exact), else float64.
+    later is exact), else float64. Missing cells become NaN.
     """
     import pyarrow as pa
 
-    f32 = all(batch.schema.field(n).type == pa.float32() for n in names)
-    out = np.empty((batch.num_rows, len(names)), dtype=np.float32 if f32 else np.float64,
-                   order="F")
-    for j, n in enumerate(names):
-        out[:, j] = batch.column(n).to_numpy(zero_copy_only=False)
-    return out
+    if batch.schema.names != names:
+        batch = batch.select(names)
+    types = set(batch.schema.types)
+    if len(types) == 1 and types <= {pa.float32(), pa.float64()} and hasattr(batch,
+                                                                            "to_tensor"):
+        # one call, column-major like the file: no per-column conversion
+        return np.asarray(batch.to_tensor(null_to_nan=True, row_major=False))
+    cols = batch.columns
+    f32 = types == {pa.float32()}
+    dtype = np.float32 if f32 else np.float64
+    rows = batch.num_rows
+    out = np.empty((len(names), rows), dtype=dtype)  # transposed below: rows x columns, F order
+    for j, c in enumerate(cols):
+        if isinstance(c, pa.ChunkedArray):
+            c = c.combine_chunks()
+        if c.null_count == 0 and c.type == (pa.float32() if f32 else pa.float64()):
+            # the values buffer itself, without a pyarrow -> numpy conversion per column
+            out[j] = np.frombuffer(c.buffers()[1], dtype=dtype, count=rows, offset=c.offset
+                                   * out.itemsize)
+        else:
+            out[j] = c.to_numpy(zero_copy_only=False)
+    return out.T
 
 
 def _text_error(exc: Exception, layout: Layout) -> InputError:
@@ -326,7 +342,7 @@ class ParquetRows(ExpressionReader):
         self.genes = layout.top
         self.sample_ids = layout.side
         self._names = layout.value_columns
-        self._pf = pq.ParquetFile(layout.path)
+        self._pf = pq.ParquetFile(layout.path, memory_map=True)
 
     def head(self, n):
         n = min(n, self.n_samples)
@@ -353,15 +369,20 @@ class ParquetRows(ExpressionReader):
                         yield out
                 row += m
                 continue
-            for batch in self._pf.iter_batches(batch_size=min(size, MAX_BATCH_ROWS),
-                                               row_groups=[rg], columns=names,
-                                               use_threads=False):
+            # Batches are decoded and converted whole (the cost is per column and batch, so
+            # large batches), then cut into chunks.
+            for batch in self._pf.iter_batches(batch_size=MAX_BATCH_ROWS, row_groups=[rg],
+                                               columns=names, use_threads=False):
                 start = 0
+                values = None
                 while start < batch.num_rows:
                     take = min(ch.room(), batch.num_rows - start)
                     ids = self.sample_ids[row + start:row + start + take]
-                    vals = _columns_to_array(batch.slice(start, take), names) \
-                        if ch.wants_values() else None
+                    vals = None
+                    if ch.wants_values():
+                        if values is None:
+                            values = _columns_to_array(batch, names)
+                        vals = values[start:start + take]
                     start += take
                     out = ch.add(ids, vals)
                     if out:
@@ -441,7 +462,7 @@ class ParquetColumns(ExpressionReader):
         self.genes = layout.side
         self.sample_ids = layout.top
         self._names = layout.value_columns
-        self._pf = pq.ParquetFile(layout.path)
+        self._pf = pq.ParquetFile(layout.path, memory_map=True)
 
     def _read(self, a: int, b: int) -> np.ndarray:
         table = self._pf.read(columns=self._names[a:b])

@@ -25,10 +25,8 @@ the store, ``--profile-only`` then repeats step 4 alone.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
-import pstats
 import shutil
 import subprocess
 import sys
@@ -154,67 +152,62 @@ def make_input(scorer, n: int, d: Path, seed: int) -> tuple[Path, Path, int]:
 
 
 def profile_chunk(served, path: Path, clin: Path, chunk: int) -> None:
-    """Where the time of one chunk goes (timed, then cProfile; this process)."""
-    from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
+    """Where the time of a sample goes: each stage of a chunk timed alone (this process)."""
+    from tmeprog.features.ranking import rank_chunk
     from tmeprog.scoring.chunk import ChunkScorer
+    from tmeprog.scoring.coverage import CoverageModel
     from tmeprog.scoring.inputs import open_input
 
+    scorer = served.scorer
+    ext = scorer.extractor
     t0 = time.perf_counter()
-    inp = open_input(served.scorer, str(path), clinical=str(clin), scale="log2")
+    inp = open_input(scorer, str(path), clinical=str(clin), scale="log2")
     t_open = time.perf_counter() - t0
-    it = inp.chunks(chunk)
     t0 = time.perf_counter()
-    idx, ids, payload = next(it)
-    t_read = time.perf_counter() - t0
-    task = ChunkScorer(served.scorer, inp.preparer)
-    task(idx, ids, payload)  # warm
-    t0 = time.perf_counter()
-    task(idx, ids, payload)
-    plain = time.perf_counter() - t0
-    # the same steps timed without the profiler: design's conversion, then the extractor
-    frame = inp.preparer.frame(ids, payload)
-    genes = [c for c in frame.columns if c not in CLINICAL_DTYPES]
-    t0 = time.perf_counter()
-    expr = frame[genes].apply(pd.to_numeric, errors="coerce")
-    t_apply = time.perf_counter() - t0
+    read = 0
+    for idx, ids, payload in inp.chunks(chunk):  # reading alone, over several row groups
+        read += len(ids)
+        if read >= 4 * ROW_GROUP:
+            break
+    t_read = (time.perf_counter() - t0) / read
+    n = len(ids)
+    task = ChunkScorer(scorer, inp.preparer)
+    task(idx, ids, payload)  # warm (compiled kernels, caches)
+
+    def best(f, reps: int = 3) -> float:
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t)
+        return min(times) / n
+
+    cov = CoverageModel.of(scorer)
+    expr, clinical = inp.preparer.parts(ids, payload)
+    use, genes = ext._universe(expr.columns)
+    sets = [ext.signatures_[f]["up"] + ext.signatures_[f]["down"] for f in ext.signatures_]
+    pos = {g: i for i, g in enumerate(genes)}
+    cols = np.array([pos[g] for s in sets for g in s if g in pos])
+    values = expr.to_numpy(copy=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        served.scorer.extractor.transform(expr)
-        t_transform = time.perf_counter() - t0
-    prof = cProfile.Profile()
-    prof.enable()
-    task(idx, ids, payload)
-    prof.disable()
-    st = pstats.Stats(prof)
-
-    def cum(fname: str, func: str) -> float:
-        return sum(v[3] for k, v in st.stats.items() if k[0].endswith(fname) and k[2] == func)
-
-    total = cum("tmeprog/scoring/chunk.py", "__call__")
-    predict = cum("tmeprog/pipeline/scorer.py", "predict")
-    design = cum("tmeprog/pipeline/scorer.py", "design")
-    clinical = cum("tmeprog/pipeline/scorer.py", "clinical_design")
-    transform = cum("tmeprog/features/extractor.py", "transform")
-    rank = cum("tmeprog/features/ssgsea.py", "rank_chunk")
-    kernel = cum("tmeprog/features/ssgsea.py", "ssgsea_chunk") - rank
-    parts = {
-        "Scorer.design: per-column pd.to_numeric (apply)": design - transform - clinical,
-        "extractor: ssGSEA ranking (rank_chunk)": rank,
-        "extractor: ssGSEA walk sums": kernel,
-        "extractor: other (pandas column takes, checks)": transform - rank - kernel,
-        "clinical design, model risk + survival curves": clinical + predict - design,
-        "tmeprog.scoring: input frame, coverage checks": total - predict,
-    }
-    print(f"\none chunk of {len(ids)} samples x {len(inp.preparer.symbols)} model genes: "
-          f"{plain:.2f} s ({len(ids) / plain:.0f} samples/s on one core; opening the input "
-          f"{t_open:.2f} s once, reading the chunk {t_read:.2f} s)")
-    print(f"  timed alone: Scorer.design's per-column pd.to_numeric {t_apply:.2f} s "
-          f"({100 * t_apply / plain:.0f}%), extractor.transform {t_transform:.2f} s "
-          f"({100 * t_transform / plain:.0f}%), the rest {plain - t_apply - t_transform:.2f} s")
-    print(f"  shares under cProfile ({total:.2f} s; Python-level calls cost more there):")
-    for label, v in parts.items():
-        print(f"  {label:50s} {100 * v / total:5.1f}%")
+        stages = {
+            "whole chunk (ChunkScorer)": best(lambda: task(idx, ids, payload)),
+            "  input frame (Preparer.parts)": best(lambda: inp.preparer.parts(ids, payload)),
+            "  per-sample coverage checks": best(lambda: cov.per_sample(expr)),
+            "  TME features (extractor.transform)": best(lambda: ext.transform(expr)),
+            "    of which within-sample ranking": best(lambda: rank_chunk(values, cols, use)),
+            "  model: design + risk + survival": best(
+                lambda: scorer.predict_parts(expr, clinical)) - best(
+                lambda: ext.transform(expr)),
+        }
+    print(f"\nper sample, chunks of {n} samples x {len(genes)} model genes (opening the input "
+          f"{t_open:.2f} s once); each stage timed alone, best of 3:")
+    print(f"  {'reading (parquet decode + conversion)':45s} {1e3 * t_read:6.3f} ms")
+    for label, v in stages.items():
+        print(f"  {label:45s} {1e3 * v:6.3f} ms")
+    whole = t_read + stages["whole chunk (ChunkScorer)"]
+    print(f"  {'read + score':45s} {1e3 * whole:6.3f} ms = {1 / whole:.0f} samples/s on one core")
 
 
 def main() -> None:

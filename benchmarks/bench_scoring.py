@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 TARGET_PER_CORE = 2000.0
 TARGET_RSS = 2 * 2**30
@@ -165,11 +166,12 @@ def profile_chunk(served, path: Path, clin: Path, chunk: int) -> None:
     t_open = time.perf_counter() - t0
     t0 = time.perf_counter()
     read = 0
-    for idx, ids, payload in inp.chunks(chunk):  # reading alone, over several row groups
-        read += len(ids)
+    for got in inp.chunks(chunk):  # reading alone, over several row groups
+        read += len(got[1])
         if read >= 4 * ROW_GROUP:
             break
     t_read = (time.perf_counter() - t0) / read
+    idx, ids, payload = got
     n = len(ids)
     task = ChunkScorer(scorer, inp.preparer)
     task(idx, ids, payload)  # warm (compiled kernels, caches)
@@ -220,6 +222,8 @@ def main() -> None:
     p.add_argument("--workdir", help="folder for the synthetic files (default: a temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the synthetic files")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reuse-input", action="store_true",
+                   help="reuse the synthetic files a run left in --workdir (same --samples)")
     p.add_argument("--profile-only", action="store_true",
                    help="only the chunk profile, on the files a run left in --workdir "
                         "(with --model and --tracking-uri)")
@@ -232,8 +236,8 @@ def main() -> None:
         if not (a.workdir and a.model and a.tracking_uri):
             raise SystemExit("--profile-only needs --workdir, --model and --tracking-uri")
         served = load_served_model(a.model, a.tracking_uri)
-        chunk = a.chunk_size or default_chunk_size(len(served.scorer.extractor.input_genes_))
         w = Path(a.workdir)
+        chunk = a.chunk_size or default_chunk_size(len(served.scorer.extractor.input_genes_))
         profile_chunk(served, w / "synthetic.parquet", w / "clinical.tsv", chunk)
         return
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-scoring-"))
@@ -253,25 +257,31 @@ def main() -> None:
             print(f"champion trained in {time.perf_counter() - t0:.0f} s: {uri}")
         served = load_served_model(uri, store)
         t0 = time.perf_counter()
-        path, clin, n_genes = make_input(served.scorer, n, work, a.seed)
+        path, clin = work / "synthetic.parquet", work / "clinical.tsv"
+        if a.reuse_input and path.exists() and clin.exists() and \
+                pq.ParquetFile(path).metadata.num_rows == n:
+            n_genes = len(pq.ParquetFile(path).schema_arrow.names) - 1
+            how = "reused"
+        else:
+            path, clin, n_genes = make_input(served.scorer, n, work, a.seed)
+            how = f"written in {time.perf_counter() - t0:.0f} s"
         size = path.stat().st_size
-        chunk = a.chunk_size or default_chunk_size(len(served.scorer.extractor.input_genes_))
-        print(f"input: {n} samples x {n_genes} genes float32 parquet, {size / GiB:.2f} GiB "
-              f"(written in {time.perf_counter() - t0:.0f} s); model genes "
-              f"{len(served.scorer.extractor.input_genes_)}; chunks of {chunk}; "
-              f"{os.cpu_count()} CPUs")
+        print(f"input: {n} samples x {n_genes} genes float32 parquet (row groups of "
+              f"{ROW_GROUP}), {size / GiB:.2f} GiB ({how}); model genes "
+              f"{len(served.scorer.extractor.input_genes_)}; {os.cpu_count()} CPUs")
 
         env = {**os.environ, "MLFLOW_TRACKING_URI": store}
         runs = {}
         configs = [("local, 1 process", ["--engine", "local", "--workers", "1"], 1),
                    ("local, 2 processes", ["--engine", "local", "--workers", "2"], 2),
                    ("dask, 2 workers", ["--engine", "dask", "--workers", "2"], 2)]
-        print(f"\n{'engine':20s} {'wall s':>7s} {'samples/s':>10s} {'per core':>9s} "
+        print(f"\n{'engine':20s} {'chunk':>6s} {'wall s':>7s} {'samples/s':>10s} {'per core':>9s} "
               f"{'loaded s/s':>10s} {'per core':>9s} {'peak RSS':>9s} {'tree RSS':>9s}")
         for label, extra, cores in configs:
             out = work / f"scores-{cores}-{extra[1]}.parquet"
+            chunking = ["--chunk-size", str(a.chunk_size)] if a.chunk_size else []
             r = run_cli([str(path), "--model", uri, "-o", str(out), "--clinical", str(clin),
-                         "--chunk-size", str(chunk), "--scale", "log2", "--tracking-uri", store,
+                         *chunking, "--scale", "log2", "--tracking-uri", store,
                          "--overwrite", *extra], env)
             s = r["summary"]
             assert s["n_scored"] == n and s["n_failed"] == 0, s
@@ -280,7 +290,8 @@ def main() -> None:
             r["cores"] = cores
             r["out"] = out
             runs[label] = r
-            print(f"{label:20s} {r['wall']:7.1f} {r['rate']:10.0f} {r['rate'] / cores:9.0f} "
+            print(f"{label:20s} {s['chunk_size']:6d} {r['wall']:7.1f} {r['rate']:10.0f} "
+                  f"{r['rate'] / cores:9.0f} "
                   f"{r['loaded_rate']:10.0f} {r['loaded_rate'] / cores:9.0f} "
                   f"{r['peak_one'] / GiB:8.2f}G {r['peak_tree'] / GiB:8.2f}G")
         base = pd.read_parquet(runs["local, 1 process"]["out"])
@@ -299,7 +310,7 @@ def main() -> None:
               f"{best:.0f} = {best / TARGET_PER_CORE:.2f}x the target")
         print(f"target peak RSS < {TARGET_RSS / GiB:.0f} GiB per process: largest "
               f"{peak / GiB:.2f} GiB = {peak / TARGET_RSS:.2f}x the limit")
-        profile_chunk(served, path, clin, chunk)
+        profile_chunk(served, path, clin, one["summary"]["chunk_size"])
     finally:
         if not a.keep and not a.workdir:
             shutil.rmtree(work, ignore_errors=True)

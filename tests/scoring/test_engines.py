@@ -45,3 +45,38 @@ def test_unreachable_scheduler_is_an_input_error(served, tmp_path):
         score_batch(CHAMPION, "gse4335", out, engine="dask", scheduler="tcp://127.0.0.1:9",
                     served=served)
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def grouped_parquet(cohort_files, tmp_path_factory):
+    """gse4335 as parquet with row groups of 30 samples (the last one 25)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    e = cohort_files["cohort"].expression.rename_axis("sample_id").astype("float32")
+    path = tmp_path_factory.mktemp("grouped") / "expr.parquet"
+    pq.write_table(pa.Table.from_pandas(e), path, row_group_size=30)
+    return str(path)
+
+
+def test_workers_reading_row_groups_score_as_one_process(served, cohort_files,
+                                                         grouped_parquet, tmp_path):
+    kw = dict(clinical=cohort_files["clinical"], chunk_size=60, served=served)
+    ref_out = tmp_path / "one.parquet"
+    s = score_batch(CHAMPION, grouped_parquet, ref_out, **kw)
+    assert not any("read their chunks" in n for n in s.notes)
+    ref = pd.read_parquet(ref_out)
+    assert len(ref) == 115 and ref["risk_score"].notna().all()
+    for name, extra in (("pool", {"workers": 2}), ("dask", {"engine": "dask", "workers": 2})):
+        out = tmp_path / f"{name}.parquet"
+        s = score_batch(CHAMPION, grouped_parquet, out, **kw, **extra)
+        assert any("read their chunks (2 row group(s) each)" in n for n in s.notes), s.notes
+        assert s.n_chunks == 2
+        pd.testing.assert_frame_equal(pd.read_parquet(out), ref, check_exact=True)
+
+
+def test_default_chunks_are_whole_row_groups(served, cohort_files, grouped_parquet, tmp_path):
+    s = score_batch(CHAMPION, grouped_parquet, tmp_path / "o.tsv", served=served,
+                    clinical=cohort_files["clinical"], workers=2)
+    assert s.chunk_size % 30 == 0 and s.n_scored == 115
+    assert any("read their chunks" in n for n in s.notes)

@@ -192,11 +192,18 @@ def score_batch(
     inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation)
     width = len(inp.preparer.symbols) if inp.preparer.symbols is not None \
         else inp.frame.shape[1]
-    size = int(chunk_size or default_chunk_size(width))
+    size = int(chunk_size or inp.whole_group_size(default_chunk_size(width), MAX_CHUNK)
+               or default_chunk_size(width))
+    # Workers on this machine read whole row groups themselves instead of being sent values.
+    workers_read = inp.whole_group_size(size, size) == size and (
+        engine == "local" and (workers or 1) > 1 or engine == "dask" and not scheduler)
     manifest = {"input": inp.fingerprint, "model": {"uri": served.uri,
                                                     "version": served.version},
                 "chunk_size": size}
     notes = list(inp.notes)
+    if workers_read:
+        notes.append(f"workers read their chunks ({size // inp.reader.group_rows()[0]} row "
+                     "group(s) each) from the input themselves")
     resuming = resume and wd.exists()
     done = wd.start(manifest, resume)
     if resume and not resuming:
@@ -209,7 +216,7 @@ def score_batch(
 
     def jobs():
         nonlocal n_chunks, n_done
-        for idx, ids, payload in inp.chunks(size, skip=done):
+        for idx, ids, payload in inp.chunks(size, skip=done, lazy=workers_read):
             n_chunks = idx + 1
             keys = list(map(str, ids)) if idx not in done else wd.chunk_ids(idx)
             dup = [k for k in keys if k in seen]

@@ -13,6 +13,7 @@ from tmeprog.errors import TmeprogError
 from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.inputs import Preparer
+from tmeprog.scoring.slices import ParquetSlice
 
 FAILED_COLUMNS = ["sample_id", "error"]
 
@@ -105,6 +106,15 @@ class ChunkScorer:
         t0 = time.perf_counter()
         caught: list[str] = []
         ids = pd.Index(ids)
+        try:
+            if isinstance(payload, ParquetSlice):
+                payload = payload.read()
+        except Exception as exc:  # the chunk cannot be read here: all its samples fail
+            error = f"reading the chunk: {_message(exc)}"
+            failed = pd.DataFrame({"sample_id": list(map(str, ids)), "error": error},
+                                  columns=FAILED_COLUMNS)
+            return ChunkResult(index=index, scores=empty_scores(self.scorer), failed=failed,
+                               error=error, seconds=time.perf_counter() - t0)
         try:
             scores = self._attempt(ids, payload, caught)
             failed = pd.DataFrame(columns=FAILED_COLUMNS)

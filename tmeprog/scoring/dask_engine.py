@@ -17,6 +17,7 @@ import os
 from tmeprog.errors import InputError
 from tmeprog.scoring.chunk import ChunkScorer
 from tmeprog.scoring.local import Engine
+from tmeprog.scoring.slices import ParquetSlice
 
 
 def _check_reachable(address: str) -> None:
@@ -61,7 +62,8 @@ class DaskEngine(Engine):
 
     def submit(self, job, isolate):
         idx, ids, payload = job
-        data = self.client.scatter(payload, hash=False)
+        data = payload if isinstance(payload, ParquetSlice) else self.client.scatter(
+            payload, hash=False)
         return self.client.submit(_run, self.task, idx, ids, data, isolate, pure=False)
 
     def wait_any(self, pending):

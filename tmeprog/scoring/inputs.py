@@ -109,14 +109,34 @@ class ScoringInput:
         """Number of samples when known before reading (not for streamed text files)."""
         return None if self.sample_ids is None else len(self.sample_ids)
 
-    def chunks(self, size: int, skip: frozenset[int] = frozenset()) -> Iterator[Chunk]:
-        """``(index, sample ids, payload or None when skipped)`` in input order."""
+    def chunks(self, size: int, skip: frozenset[int] = frozenset(),
+               lazy: bool = False) -> Iterator[Chunk]:
+        """``(index, sample ids, payload or None when skipped)`` in input order.
+
+        ``lazy``: the payload of a parquet samples x genes input is a
+        :class:`~tmeprog.scoring.slices.ParquetSlice` read by whoever scores the chunk (see
+        :meth:`whole_group_size`).
+        """
         if self.reader is not None:
-            yield from self.reader.chunks(size, self.select, skip)
+            if lazy:
+                yield from self.reader.slices(size, self.select, skip)
+            else:
+                yield from self.reader.chunks(size, self.select, skip)
             return
         ids = self.frame.index
         for idx, a in enumerate(range(0, len(ids), size)):
             yield idx, ids[a:a + size], None if idx in skip else self.frame.iloc[a:a + size]
+
+
+    def whole_group_size(self, wanted: int, cap: int) -> int | None:
+        """A chunk size of whole parquet row groups near ``wanted`` (None: not a parquet
+        samples x genes input, or row groups of uneven or too large sizes)."""
+        from tmeprog.scoring.reader import ParquetRows
+        from tmeprog.scoring.slices import whole_group_chunk_size
+
+        if not isinstance(self.reader, ParquetRows):
+            return None
+        return whole_group_chunk_size(self.reader.group_rows(), wanted, cap)
 
 
 # ----------------------------------------------------------------------------- helpers

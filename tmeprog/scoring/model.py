@@ -208,12 +208,18 @@ def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     target = uri
     if version and (m := _ALIAS.match(uri)):
         target = f"models:/{m['name']}/{version}"
+    # The model's bundled copy of tmeprog goes on sys.path while loading (as MLflow does),
+    # and off again: this process runs the installed tmeprog, and so must the worker
+    # processes it starts (they inherit sys.path), or parent and workers would mix versions.
+    path = list(sys.path)
     try:
         loaded = _load_pyfunc(_model_dir(target, version))
     except Exception as exc:  # mlflow raises several types for unreadable URIs
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"no model {uri!r} in the tracking store {_store_label(store)} "
                          f"({first[:200]}); check --model and --tracking-uri") from None
+    finally:
+        sys.path[:] = path
     try:
         scorer = loaded.unwrap_python_model().scorer
     except Exception:

@@ -342,7 +342,28 @@ class ParquetRows(ExpressionReader):
         self.genes = layout.top
         self.sample_ids = layout.side
         self._names = layout.value_columns
-        self._pf = pq.ParquetFile(layout.path, memory_map=True)
+        self._pf = pq.ParquetFile(layout.path)
+
+    def group_rows(self) -> list[int]:
+        """Rows of each row group, in file order."""
+        meta = self._pf.metadata
+        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+    def slices(self, size: int, select: np.ndarray,
+               skip: frozenset[int] = frozenset()) -> Iterator[tuple]:
+        """Like :meth:`chunks`, with a :class:`~tmeprog.scoring.slices.ParquetSlice` to read
+        in place of the values (``size`` must cover whole row groups)."""
+        import os
+
+        from tmeprog.scoring.slices import ParquetSlice
+
+        names = tuple(self._names[i] for i in select)
+        st = os.stat(self.path)
+        path = str(Path(self.path).resolve())
+        for idx, a in enumerate(range(0, self.n_samples, size)):
+            b = min(a + size, self.n_samples)
+            yield idx, self.sample_ids[a:b], None if idx in skip else ParquetSlice(
+                path, a, b, names, st.st_size, st.st_mtime_ns)
 
     def head(self, n):
         n = min(n, self.n_samples)
@@ -462,7 +483,7 @@ class ParquetColumns(ExpressionReader):
         self.genes = layout.side
         self.sample_ids = layout.top
         self._names = layout.value_columns
-        self._pf = pq.ParquetFile(layout.path, memory_map=True)
+        self._pf = pq.ParquetFile(layout.path)
 
     def _read(self, a: int, b: int) -> np.ndarray:
         table = self._pf.read(columns=self._names[a:b])

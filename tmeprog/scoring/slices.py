@@ -24,7 +24,7 @@ def _open(path: str, size: int, mtime_ns: int):
     """The opened file (metadata parsed once per process); keyed by size and time too."""
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=True)
     meta = pf.metadata
     starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
     return pf, starts

@@ -190,6 +190,28 @@ def test_feature_table(tmp_path):
     assert any("note" in line for line in c.report)  # the ignored text column is reported
 
 
+def test_feature_table_numbers_round_trip_exactly(tmp_path):
+    # 17 significant digits: every float64 written this way must be read back bit for bit
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 2)) * 10.0 ** rng.integers(-6, 6, size=(300, 2))
+    rows = "".join(f"S{i},{float(a)!r},{b:.17g},{'NA' if i == 7 else 'x'}\n"
+                   for i, (a, b) in enumerate(x))
+    p = _write(tmp_path / "f.csv", "sample_id,f1,f2,note\n" + rows)
+    c = load_user_cohort(p, kind="features")
+    np.testing.assert_array_equal(c.features[["f1", "f2"]].to_numpy(), x)
+    assert "note" not in c.features.columns
+
+
+def test_parse_numbers_marks_non_numbers_missing():
+    from tmeprog.cohorts.userfiles import parse_numbers
+
+    s = pd.Series(["0.1", None, "abc", "-2.5e-3", " 7"], index=list("abcde"))
+    got = parse_numbers(s)
+    assert got.index.tolist() == list("abcde")
+    np.testing.assert_array_equal(got.to_numpy()[[0, 3]], [0.1, -2.5e-3])
+    assert got.isna().tolist()[1:3] == [True, True]
+
+
 def test_ispy2_feature_table(shared_data):
     c = load_user_cohort(shared_data / "cohorts" / "ispy2" / "ISPY2_clinical_signatures_dev.csv",
                          kind="features")

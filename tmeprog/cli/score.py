@@ -18,7 +18,8 @@ def score(
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
     clinical: str = CLINICAL_OPT,
     chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
-                                                              "~96 MiB of input, <= 2,000)."),
+                                                              "~96 MiB of input, <= 2,000; "
+                                                              "whole parquet row groups)."),
     engine: str = typer.Option("local", "--engine", help="local or dask."),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address "
                                                             "(tcp://host:8786); default: a "

@@ -934,6 +934,28 @@ def _join_clinical(tables, samples: pd.Index, id_column):
     return clin, ends.reindex(samples), info, report
 
 
+def parse_numbers(s: pd.Series) -> pd.Series:
+    """Text cells to float64, correctly rounded (Arrow's parser); other cells become NaN.
+
+    ``pd.to_numeric`` is not correctly rounding: it misreads the last bit of about half of
+    all 17-digit decimals, so a feature table would not give back the numbers written to it.
+    """
+    import pyarrow as pa
+
+    cells = pa.array(s.astype(object).where(s.notna(), None).tolist(), type=pa.string())
+    try:
+        values = cells.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some cells are not numbers
+        def one(c):
+            try:
+                return c.cast(pa.float64()).as_py()
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+
+        values = pa.array([one(c) if c.is_valid else None for c in cells], type=pa.float64())
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=s.index, dtype=np.float64)
+
+
 def _load_features(path: Path, clinical, orientation, name, id_column):
     sfx = _base_suffix(path)
     if sfx in PARQUET_SUFFIXES:
@@ -962,7 +984,7 @@ def _load_features(path: Path, clinical, orientation, name, id_column):
         if col in used:
             continue
         s = tab[col]
-        num = pd.to_numeric(s, errors="coerce")
+        num = parse_numbers(s)
         present = s.notna()
         bad = present & num.isna()
         if not present.any():

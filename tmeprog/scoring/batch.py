@@ -146,7 +146,10 @@ def score_batch(
     clinical : str, optional
         Clinical table (sample id + vocabulary columns) of an expression file.
     chunk_size : int, optional
-        Samples per chunk (default: about 96 MiB of model input, at most 2,000).
+        Samples per chunk (default: about 96 MiB of model input, at most 2,000; whole row
+        groups for a parquet file whose row groups have one size of at most 2,000 samples,
+        which lets local worker processes and a ``LocalCluster`` read their chunks
+        themselves).
     engine : {"local", "dask"}
         Local (in-process, or ``workers`` processes) or Dask (a new ``LocalCluster`` of
         ``workers`` processes, or the cluster at ``scheduler``).

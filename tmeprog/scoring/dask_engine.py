@@ -5,9 +5,11 @@ interface is started and stopped with the run; ``scheduler`` connects to an exis
 instead (``tcp://host:8786``; Kubernetes via dask-kubernetes, Slurm via dask-jobqueue ...), whose
 workers must have the same tmeprog installed.
 
-The scorer is sent to every worker once (``client.scatter(..., broadcast=True)``). This process
-reads the input and sends each chunk to a worker, so workers need no access to the input or the
-output; at most one chunk per worker thread, plus one, is in flight.
+The scorer is sent to every worker once (``client.scatter(..., broadcast=True)``). A chunk is
+either its values, read here and sent to a worker (workers then need no access to the input or
+the output), or a :class:`~tmeprog.scoring.slices.ParquetSlice` that the worker reads itself
+(a ``LocalCluster`` and whole parquet row groups; see :func:`~tmeprog.scoring.score_batch`); at
+most one chunk per worker thread, plus one, is in flight.
 """
 
 from __future__ import annotations

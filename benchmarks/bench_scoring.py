@@ -4,9 +4,9 @@ One run:
 
 1. a champion trained quickly on the bundled cohorts (the quick prognosis pipeline: coxnet on
    clinical + TME features, ~40 s), or ``--model``/``--tracking-uri`` for an existing one;
-2. a synthetic expression file, samples x 20,000 genes as float32 parquet (row groups of 2,000
-   samples, written chunk by chunk): the model's input genes plus other current symbols, values
-   on a log2 scale; a clinical table with the covariates the model uses. The size is checked
+2. a synthetic expression dataset, samples x 20,000 genes as float32 parquet (a folder of parts
+   of 10,000 samples, row groups of 2,000): the model's input genes plus other current symbols,
+   values on a log2 scale; a clinical table with the covariates the model uses. The size is checked
    against free disk space first (default 20,000 samples, 1.6 GB; ``--full``: 100,000, 8 GB);
 3. ``tmeprog score`` run as a child process for each engine (local with 1 process, local with
    2 processes, Dask ``LocalCluster`` with 2 workers): wall time, samples/s end to end (model
@@ -40,10 +40,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from tmeprog.scoring.reader import parquet_parts
+
 TARGET_PER_CORE = 2000.0
 TARGET_RSS = 2 * 2**30
 N_GENES = 20_000
 ROW_GROUP = 2000
+PART_ROWS = 10_000  # one file's metadata costs ~1 KB per row group and column
 GiB, MiB = 2**30, 2**20
 QUICK_PIPELINE = {
     "task": {"kind": "prognosis", "experiment": "bench-scoring",
@@ -131,17 +134,24 @@ def make_input(scorer, n: int, d: Path, seed: int) -> tuple[Path, Path, int]:
     genes = [genes[i] for i in order]
     centre = rng.normal(8.0, 1.5, size=len(genes)).astype(np.float32)
     schema = pa.schema([("sample_id", pa.string())] + [(g, pa.float32()) for g in genes])
-    path = d / "synthetic.parquet"
-    # random floats: no dictionary, statistics or compression (they only cost time)
-    with pq.ParquetWriter(path, schema, compression="none", use_dictionary=False,
-                          write_statistics=False) as w:
-        for a in range(0, n, ROW_GROUP):
-            m = min(ROW_GROUP, n - a)
-            vals = np.asfortranarray(np.clip(
-                centre + rng.standard_normal((m, len(genes)), dtype=np.float32), 0.0, None))
-            cols = [pa.array([f"SYN{i:07d}" for i in range(a, a + m)])]
-            cols += [pa.array(vals[:, j]) for j in range(len(genes))]
-            w.write_table(pa.Table.from_arrays(cols, schema=schema), row_group_size=ROW_GROUP)
+    path = d / "synthetic"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir()
+    # a folder of parts of PART_ROWS samples; random floats: no dictionary, statistics or
+    # compression (they only cost time)
+    for start in range(0, n, PART_ROWS):
+        part = path / f"part-{start // PART_ROWS:05d}.parquet"
+        with pq.ParquetWriter(part, schema, compression="none", use_dictionary=False,
+                              write_statistics=False) as w:
+            for a in range(start, min(n, start + PART_ROWS), ROW_GROUP):
+                m = min(ROW_GROUP, n - a, start + PART_ROWS - a)
+                vals = np.asfortranarray(np.clip(
+                    centre + rng.standard_normal((m, len(genes)), dtype=np.float32), 0.0, None))
+                cols = [pa.array([f"SYN{i:07d}" for i in range(a, a + m)])]
+                cols += [pa.array(vals[:, j]) for j in range(len(genes))]
+                w.write_table(pa.Table.from_arrays(cols, schema=schema),
+                              row_group_size=ROW_GROUP)
     clin = pd.DataFrame({"sample_id": [f"SYN{i:07d}" for i in range(n)]})
     ranges = {"age": (30, 86), "grade": (1, 4), "t_stage": (1, 5), "tumor_size_mm": (5, 80)}
     for c in clinical_inputs(scorer):
@@ -238,7 +248,7 @@ def main() -> None:
         served = load_served_model(a.model, a.tracking_uri)
         w = Path(a.workdir)
         chunk = a.chunk_size or default_chunk_size(len(served.scorer.extractor.input_genes_))
-        profile_chunk(served, w / "synthetic.parquet", w / "clinical.tsv", chunk)
+        profile_chunk(served, w / "synthetic", w / "clinical.tsv", chunk)
         return
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-scoring-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -257,17 +267,18 @@ def main() -> None:
             print(f"champion trained in {time.perf_counter() - t0:.0f} s: {uri}")
         served = load_served_model(uri, store)
         t0 = time.perf_counter()
-        path, clin = work / "synthetic.parquet", work / "clinical.tsv"
-        if a.reuse_input and path.exists() and clin.exists() and \
-                pq.ParquetFile(path).metadata.num_rows == n:
-            n_genes = len(pq.ParquetFile(path).schema_arrow.names) - 1
+        path, clin = work / "synthetic", work / "clinical.tsv"
+        parts = parquet_parts(path)
+        if a.reuse_input and parts and clin.exists() and \
+                sum(pq.ParquetFile(p).metadata.num_rows for p in parts) == n:
+            n_genes = len(pq.ParquetFile(parts[0]).schema_arrow.names) - 1
             how = "reused"
         else:
             path, clin, n_genes = make_input(served.scorer, n, work, a.seed)
             how = f"written in {time.perf_counter() - t0:.0f} s"
-        size = path.stat().st_size
-        print(f"input: {n} samples x {n_genes} genes float32 parquet (row groups of "
-              f"{ROW_GROUP}), {size / GiB:.2f} GiB ({how}); model genes "
+        size = sum(p.stat().st_size for p in parquet_parts(path))
+        print(f"input: {n} samples x {n_genes} genes float32 parquet, parts of {PART_ROWS} "
+              f"samples in row groups of {ROW_GROUP}, {size / GiB:.2f} GiB ({how}); model genes "
               f"{len(served.scorer.extractor.input_genes_)}; {os.cpu_count()} CPUs")
 
         env = {**os.environ, "MLFLOW_TRACKING_URI": store}

@@ -80,3 +80,23 @@ def test_default_chunks_are_whole_row_groups(served, cohort_files, grouped_parqu
                     clinical=cohort_files["clinical"], workers=2)
     assert s.chunk_size % 30 == 0 and s.n_scored == 115
     assert any("read their chunks" in n for n in s.notes)
+
+
+def test_a_folder_of_parts_scores_as_the_whole_file(served, cohort_files, grouped_parquet,
+                                                    tmp_path):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(grouped_parquet)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(table.slice(0, 60), folder / "part-0.parquet", row_group_size=30)
+    pq.write_table(table.slice(60), folder / "part-1.parquet", row_group_size=30)
+    kw = dict(clinical=cohort_files["clinical"], chunk_size=60, served=served)
+    ref_out, one_out, pool_out = (tmp_path / f"{n}.parquet" for n in ("ref", "one", "pool"))
+    score_batch(CHAMPION, grouped_parquet, ref_out, **kw)
+    ref = pd.read_parquet(ref_out)
+    score_batch(CHAMPION, str(folder), one_out, **kw)
+    pd.testing.assert_frame_equal(pd.read_parquet(one_out), ref, check_exact=True)
+    s = score_batch(CHAMPION, str(folder), pool_out, workers=2, **kw)
+    assert any("read their chunks" in n for n in s.notes)
+    pd.testing.assert_frame_equal(pd.read_parquet(pool_out), ref, check_exact=True)

@@ -48,9 +48,9 @@ def test_a_changed_file_or_a_cut_row_group_is_refused(grouped):
     st = os.stat(path)
     cols = ("G0", "G1")
     with pytest.raises(InputError, match="not whole row groups"):
-        ParquetSlice(str(path), 5, 20, cols, st.st_size, st.st_mtime_ns).read()
+        ParquetSlice(((str(path), 5, 20, st.st_size, st.st_mtime_ns),), cols).read()
     with pytest.raises(InputError, match="changed while it was being scored"):
-        ParquetSlice(str(path), 0, 20, cols, st.st_size + 1, st.st_mtime_ns).read()
+        ParquetSlice(((str(path), 0, 20, st.st_size + 1, st.st_mtime_ns),), cols).read()
 
 
 @pytest.mark.parametrize("groups, wanted, cap, expected", [
@@ -63,3 +63,45 @@ def test_a_changed_file_or_a_cut_row_group_is_refused(grouped):
 ])
 def test_whole_group_chunk_size(groups, wanted, cap, expected):
     assert whole_group_chunk_size(groups, wanted, cap) == expected
+
+
+@pytest.fixture()
+def parts(tmp_path, grouped):
+    """The same 47 samples written as a folder of three parts (20, 20, 7 rows; groups of 10)."""
+    _, df = grouped
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    for k, (a, b) in enumerate(((0, 20), (20, 40), (40, 47))):
+        pq.write_table(pa.Table.from_pandas(df.iloc[a:b]), folder / f"part-{k}.parquet",
+                       row_group_size=10)
+    (folder / "_SUCCESS").write_text("")  # writers' marker files are ignored
+    return folder, df
+
+
+def test_a_folder_of_parts_reads_as_one_table(parts):
+    folder, df = parts
+    layout = inspect_table(folder)
+    assert layout.side.tolist() == df.index.tolist()
+    reader = open_reader(layout, False)
+    assert reader.group_rows() == [10, 10, 10, 10, 7]
+    select = np.array([5, 1])
+    want = df.iloc[:, select].to_numpy()
+    streamed = np.concatenate([v for _, _, v in reader.chunks(15, select)])
+    np.testing.assert_array_equal(streamed, want)  # chunks straddle parts
+    lazy = list(reader.slices(20, select))
+    assert [len(p[2].pieces) for p in lazy] == [1, 1, 1]
+    np.testing.assert_array_equal(np.concatenate([s.read() for _, _, s in lazy]), want)
+    two = next(iter(reader.slices(40, select)))[2]  # one slice over two parts
+    assert len(two.pieces) == 2
+    np.testing.assert_array_equal(two.read(), want[:40])
+
+
+def test_parts_must_share_their_columns(parts, tmp_path):
+    folder, df = parts
+    pq.write_table(pa.Table.from_pandas(df.iloc[:3, :4]), folder / "part-9.parquet")
+    with pytest.raises(InputError, match="does not have the columns"):
+        inspect_table(folder)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="folder without parquet files"):
+        inspect_table(empty)

@@ -33,6 +33,7 @@ from tmeprog.scoring.reader import (
     file_fingerprint,
     inspect_table,
     open_reader,
+    parquet_parts,
     table_kind,
 )
 
@@ -296,8 +297,8 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
     """
     cov = CoverageModel.of(scorer)
     p = Path(source)
-    if p.exists() and cov is not None and p.is_file() and table_kind(p) is not None \
-            and not _public_format(p):
+    if p.exists() and cov is not None and (parquet_parts(p) or p.is_file() and table_kind(p)
+                                           is not None and not _public_format(p)):
         return _open_stream(scorer, cov, p, clinical, scale, orientation)
     return _open_whole(scorer, cov, source, clinical, scale, orientation)
 

@@ -37,8 +37,22 @@ MAX_BATCH_ROWS = 2048
 Chunk = tuple[int, pd.Index, "np.ndarray | None"]
 
 
+def parquet_parts(path: str | Path) -> list[Path]:
+    """The parquet files of a folder dataset (``part-0.parquet``, ... in name order), or []."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in
+                  PARQUET_SUFFIXES and not p.name.startswith((".", "_")))
+
+
 def table_kind(path: str | Path) -> str | None:
-    """``"parquet"`` or ``"text"`` from the file name (``.gz`` allowed for text), else None."""
+    """``"parquet"`` or ``"text"`` from the file name (``.gz`` allowed for text), else None.
+
+    A folder of parquet files (one dataset written in parts) is ``"parquet"``.
+    """
+    if parquet_parts(path):
+        return "parquet"
     sfx = [s.lower() for s in Path(path).suffixes]
     if sfx and sfx[-1] == ".gz":
         sfx = sfx[:-1]
@@ -55,13 +69,23 @@ def check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(f"input file {str(path)!r} does not exist; check the path")
     if path.is_dir():
-        raise InputError(f"input path {str(path)!r} is a folder; give a file")
+        if parquet_parts(path):
+            return
+        raise InputError(f"input path {str(path)!r} is a folder without parquet files; give a "
+                         "file, or a folder of .parquet parts with the same columns")
     if path.stat().st_size == 0:
         raise InputError(f"input file {str(path)!r} is empty; export the table again")
 
 
 def file_fingerprint(path: Path) -> dict:
-    """Path, size and modification time: what a resumed run must find unchanged."""
+    """Path, size and modification time: what a resumed run must find unchanged (for a
+    folder of parquet parts: their names, total size and latest modification time)."""
+    parts = parquet_parts(path)
+    if parts:
+        stats = [p.stat() for p in parts]
+        return {"path": str(path.resolve()), "size": sum(st.st_size for st in stats),
+                "mtime_ns": max(st.st_mtime_ns for st in stats),
+                "parts": [p.name for p in parts]}
     st = path.stat()
     return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
@@ -84,8 +108,10 @@ class Layout:
     skip: int = 0
     names: list[str] = field(default_factory=list)
     row_chars: int = 0
-    # parquet files
+    # parquet files (``parts``: the files of a folder dataset, or the one file)
     value_columns: list[str] = field(default_factory=list)
+    parts: list[Path] = field(default_factory=list)
+    part_groups: list[list[int]] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- inspection
@@ -134,14 +160,10 @@ def _inspect_text(path: Path, n_head: int) -> Layout:
                   row_chars=max(len(x) for x in lines[1:]) + 1)
 
 
-def _inspect_parquet(path: Path) -> Layout:
+def _parquet_schema(path: Path, pf) -> tuple[str | None, list[str]]:
+    """The label column (or None) and the numeric value columns of a parquet file."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as exc:
-        raise InputError(f"cannot read {str(path)!r} as parquet: {exc}") from None
     schema = pf.schema_arrow
     meta = schema.pandas_metadata or {}
     idx_cols = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
@@ -162,16 +184,48 @@ def _inspect_parquet(path: Path) -> Layout:
                              "must be numeric (the first column may hold the labels)")
     if not values:
         raise InputError(f"{str(path)!r} holds no numeric columns")
-    n = pf.metadata.num_rows
-    if n == 0:
+    return id_col, values
+
+
+def _inspect_parquet(path: Path) -> Layout:
+    """One parquet file, or a folder of parts with the same columns, read as one table.
+
+    A part's metadata (about 1 KB per row group and column in memory) is held only while that
+    part is read: split very large tables into parts (e.g. 10,000 samples each).
+    """
+    import pyarrow.parquet as pq
+
+    parts = parquet_parts(path) or [path]
+    first_cols = None
+    labels, groups = [], []
+    for part in parts:
+        try:
+            pf = pq.ParquetFile(part)
+        except Exception as exc:
+            raise InputError(f"cannot read {str(part)!r} as parquet: {exc}") from None
+        id_col, values = _parquet_schema(part, pf)
+        if first_cols is None:
+            first_cols = (id_col, values)
+        elif (id_col, values) != first_cols:
+            raise InputError(f"{str(part)!r} does not have the columns of {str(parts[0])!r}; "
+                             "every part of a dataset needs the same columns in the same order")
+        meta = pf.metadata
+        n = meta.num_rows
+        groups.append([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+        if id_col is None:
+            base = sum(len(x) for x in labels)
+            labels.append(pd.Index([str(i) for i in range(base, base + n)]))
+        else:
+            col = pf.read(columns=[id_col]).column(0).to_pandas()
+            labels.append(pd.Index(col.astype(str).str.strip().to_numpy(dtype=object)))
+        del pf, meta
+    id_col, values = first_cols
+    side = labels[0].append(labels[1:]) if len(labels) > 1 else labels[0]
+    if len(side) == 0:
         raise InputError(f"{str(path)!r} holds no data rows; export the table again")
-    if id_col is None:
-        side = pd.Index([str(i) for i in range(n)])
-    else:
-        col = pf.read(columns=[id_col]).column(0).to_pandas()
-        side = pd.Index(col.astype(str).str.strip().to_numpy(dtype=object))
     return Layout(path=path, kind="parquet", top=pd.Index([str(v) for v in values]),
-                  side_head=side[:HEAD_ROWS], side=side, value_columns=values)
+                  side_head=side[:HEAD_ROWS], side=side, value_columns=values, parts=parts,
+                  part_groups=groups)
 
 
 def inspect_table(path: str | Path, n_head: int = HEAD_ROWS) -> Layout:
@@ -333,21 +387,30 @@ class ExpressionReader:
 
 
 class ParquetRows(ExpressionReader):
-    """Samples x genes parquet: streamed row group by row group."""
+    """Samples x genes parquet (one file or a folder of parts): streamed row group by row
+    group, one part open at a time."""
 
     def __init__(self, layout: Layout):
-        import pyarrow.parquet as pq
-
         super().__init__(layout)
         self.genes = layout.top
         self.sample_ids = layout.side
         self._names = layout.value_columns
-        self._pf = pq.ParquetFile(layout.path, pre_buffer=True)  # coalesced reads: ~25% faster
+        self._parts = layout.parts or [layout.path]
+        self._groups = layout.part_groups
+        self._open: tuple[int, object] | None = None
+
+    def _file(self, i: int):
+        """Part ``i`` opened (the previous part's metadata released)."""
+        import pyarrow.parquet as pq
+
+        if self._open is None or self._open[0] != i:
+            self._open = None
+            self._open = (i, pq.ParquetFile(self._parts[i], pre_buffer=True))
+        return self._open[1]
 
     def group_rows(self) -> list[int]:
-        """Rows of each row group, in file order."""
-        meta = self._pf.metadata
-        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        """Rows of each row group, in table order (all parts)."""
+        return [g for groups in self._groups for g in groups]
 
     def slices(self, size: int, select: np.ndarray,
                skip: frozenset[int] = frozenset()) -> Iterator[tuple]:
@@ -358,57 +421,70 @@ class ParquetRows(ExpressionReader):
         from tmeprog.scoring.slices import ParquetSlice
 
         names = tuple(self._names[i] for i in select)
-        st = os.stat(self.path)
-        path = str(Path(self.path).resolve())
+        files = []
+        offset = 0
+        for part, groups in zip(self._parts, self._groups, strict=True):
+            st = os.stat(part)
+            files.append((str(Path(part).resolve()), offset, st.st_size, st.st_mtime_ns))
+            offset += sum(groups)
         for idx, a in enumerate(range(0, self.n_samples, size)):
             b = min(a + size, self.n_samples)
+            pieces = []
+            for k, (path, start, nbytes, mtime) in enumerate(files):
+                stop = files[k + 1][1] if k + 1 < len(files) else self.n_samples
+                lo, hi = max(a, start), min(b, stop)
+                if lo < hi:
+                    pieces.append((path, lo - start, hi - start, nbytes, mtime))
             yield idx, self.sample_ids[a:b], None if idx in skip else ParquetSlice(
-                path, a, b, names, st.st_size, st.st_mtime_ns)
+                tuple(pieces), names)
 
     def head(self, n):
-        n = min(n, self.n_samples)
+        n = max(1, min(n, self.n_samples))
         names = self._names
-        batch = next(self._pf.iter_batches(batch_size=n, columns=names))
+        batch = next(self._file(0).iter_batches(batch_size=n, columns=names))
         return self.sample_ids[:batch.num_rows], _columns_to_array(batch, names)
 
     def chunks(self, size, select, skip=frozenset()):
         names = [self._names[i] for i in select]
-        meta = self._pf.metadata
         ch = _Chunker(size, len(names), skip)
         row = 0
-        for rg in range(meta.num_row_groups):
-            m = meta.row_group(rg).num_rows
-            first, last = row // size, (row + m - 1) // size
-            needed = any(i not in skip for i in range(first, last + 1))
-            if not needed:  # every row of this group is in finished chunks
-                a = row
-                while a < row + m:
-                    take = min(ch.room(), row + m - a)
-                    out = ch.add(self.sample_ids[a:a + take], None)
-                    a += take
-                    if out:
-                        yield out
-                row += m
-                continue
-            # Batches are decoded and converted whole (the cost is per column and batch, so
-            # large batches), then cut into chunks.
-            for batch in self._pf.iter_batches(batch_size=MAX_BATCH_ROWS, row_groups=[rg],
-                                               columns=names, use_threads=False):
-                start = 0
-                values = None
-                while start < batch.num_rows:
-                    take = min(ch.room(), batch.num_rows - start)
-                    ids = self.sample_ids[row + start:row + start + take]
-                    vals = None
-                    if ch.wants_values():
-                        if values is None:
-                            values = _columns_to_array(batch, names)
-                        vals = values[start:start + take]
-                    start += take
-                    out = ch.add(ids, vals)
-                    if out:
-                        yield out
-                row += batch.num_rows
+        for part, groups in enumerate(self._groups):
+            for rg, m in enumerate(groups):
+                if m == 0:
+                    continue
+                first, last = row // size, (row + m - 1) // size
+                if all(i in skip for i in range(first, last + 1)):  # all in finished chunks
+                    a = row
+                    while a < row + m:
+                        take = min(ch.room(), row + m - a)
+                        out = ch.add(self.sample_ids[a:a + take], None)
+                        a += take
+                        if out:
+                            yield out
+                    row += m
+                    continue
+                # Batches are decoded and converted whole (the cost is per column and batch,
+                # so large batches), then cut into chunks.
+                for batch in self._file(part).iter_batches(
+                        batch_size=MAX_BATCH_ROWS, row_groups=[rg], columns=names,
+                        use_threads=False):
+                    n_rows = batch.num_rows
+                    touched = range(row // size, (row + n_rows - 1) // size + 1)
+                    values = None
+                    if any(i not in skip for i in touched):
+                        values = _columns_to_array(batch, names)
+                    del batch  # the arrow buffers are not needed once converted
+                    start = 0
+                    while start < n_rows:
+                        take = min(ch.room(), n_rows - start)
+                        ids = self.sample_ids[row + start:row + start + take]
+                        vals = values[start:start + take] if ch.wants_values() else None
+                        start += take
+                        out = ch.add(ids, vals)
+                        if out:
+                            yield out
+                    row += n_rows
+            self._open = None  # release this part's metadata
         out = ch.flush()
         if out:
             yield out
@@ -547,5 +623,8 @@ class TextColumns(ExpressionReader):
 def open_reader(layout: Layout, genes_on_rows: bool) -> ExpressionReader:
     """The reader of ``layout`` in the chosen orientation."""
     if layout.kind == "parquet":
+        if genes_on_rows and len(layout.parts) > 1:
+            raise InputError(f"{str(layout.path)!r}: a folder of parquet parts must hold samples "
+                             "x genes (one row per sample); write genes x samples as one file")
         return ParquetColumns(layout) if genes_on_rows else ParquetRows(layout)
     return TextColumns(layout) if genes_on_rows else TextRows(layout)

@@ -19,7 +19,7 @@ from tmeprog.errors import InputError
 from tmeprog.scoring.reader import MAX_BATCH_ROWS, _columns_to_array
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)  # metadata costs ~1 KB per row group and column
 def _open(path: str, size: int, mtime_ns: int):
     """The opened file (metadata parsed once per process); keyed by size and time too."""
     import pyarrow.parquet as pq
@@ -32,39 +32,37 @@ def _open(path: str, size: int, mtime_ns: int):
 
 @dataclass(frozen=True)
 class ParquetSlice:
-    """Rows ``start:stop`` (whole row groups) of columns ``columns`` of a parquet file.
+    """Whole row groups of columns ``columns``, from one parquet file or several parts.
 
-    ``size`` and ``mtime_ns`` identify the file version the run checked; a worker finding
+    ``pieces`` are ``(path, start, stop, size, mtime_ns)``: rows ``start:stop`` of ``path``;
+    ``size`` and ``mtime_ns`` identify the file version the run checked, and a worker finding
     another version refuses to read it.
     """
 
-    path: str
-    start: int
-    stop: int
+    pieces: tuple[tuple[str, int, int, int, int], ...]
     columns: tuple[str, ...]
-    size: int
-    mtime_ns: int
 
     def read(self) -> np.ndarray:
         """``(rows, columns)`` values, column-major, NaN for missing cells."""
-        st = os.stat(self.path)
-        if (st.st_size, st.st_mtime_ns) != (self.size, self.mtime_ns):
-            raise InputError(f"{self.path!r} changed while it was being scored; run again "
-                             "with --overwrite")
-        pf, starts = _open(self.path, self.size, self.mtime_ns)
-        first = int(np.searchsorted(starts, self.start, side="right")) - 1
-        last = int(np.searchsorted(starts, self.stop, side="left"))
-        if starts[first] != self.start or starts[last] != self.stop:
-            raise InputError(f"rows {self.start}:{self.stop} of {self.path!r} are not whole "
-                             "row groups")
         names = list(self.columns)
-        parts = [_columns_to_array(b, names) for b in pf.iter_batches(
-            batch_size=MAX_BATCH_ROWS, row_groups=list(range(first, last)), columns=names,
-            use_threads=False)]
+        parts = []
+        for path, start, stop, size, mtime_ns in self.pieces:
+            st = os.stat(path)
+            if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
+                raise InputError(f"{path!r} changed while it was being scored; run again "
+                                 "with --overwrite")
+            pf, starts = _open(path, size, mtime_ns)
+            first = int(np.searchsorted(starts, start, side="right")) - 1
+            last = int(np.searchsorted(starts, stop, side="left"))
+            if starts[first] != start or last >= len(starts) or starts[last] != stop:
+                raise InputError(f"rows {start}:{stop} of {path!r} are not whole row groups")
+            parts += [_columns_to_array(b, names) for b in pf.iter_batches(
+                batch_size=MAX_BATCH_ROWS, row_groups=list(range(first, last)), columns=names,
+                use_threads=False)]
         if len(parts) == 1:
             return parts[0]
-        out = np.empty((self.stop - self.start, len(names)), dtype=np.result_type(*parts),
-                       order="F")
+        out = np.empty((sum(len(p) for p in parts), len(names)),
+                       dtype=np.result_type(*parts), order="F")
         a = 0
         for p in parts:
             out[a:a + len(p)] = p

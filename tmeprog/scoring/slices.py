@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from tmeprog.errors import InputError
-from tmeprog.scoring.reader import MAX_BATCH_ROWS, _columns_to_array
+from tmeprog.scoring.reader import group_arrays
 
 
 @lru_cache(maxsize=2)  # metadata costs ~1 KB per row group and column
@@ -56,9 +56,8 @@ class ParquetSlice:
             last = int(np.searchsorted(starts, stop, side="left"))
             if starts[first] != start or last >= len(starts) or starts[last] != stop:
                 raise InputError(f"rows {start}:{stop} of {path!r} are not whole row groups")
-            parts += [_columns_to_array(b, names) for b in pf.iter_batches(
-                batch_size=MAX_BATCH_ROWS, row_groups=list(range(first, last)), columns=names,
-                use_threads=False)]
+            for rg in range(first, last):
+                parts += list(group_arrays(pf, rg, names, int(starts[rg + 1] - starts[rg])))
         if len(parts) == 1:
             return parts[0]
         out = np.empty((sum(len(p) for p in parts), len(names)),

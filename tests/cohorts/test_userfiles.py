@@ -319,3 +319,19 @@ def test_missing_values_dropped_or_filled_and_counted(tmp_path):
     assert c.expression[ex.index[11]].iloc[0] == pytest.approx(ex.iloc[11, 1:].median())
     text = "\n".join(c.report)
     assert "dropped 1 genes missing" in text and "filled 1 missing" in text
+
+
+def test_clinical_values_parsed_once_per_distinct_text_match_cell_by_cell():
+    from tmeprog.cohorts.userfiles import _parse_distinct, _parse_value
+
+    rng = np.random.default_rng(1)
+    texts = {"er": ["Positive", "neg", "1", None, "unknown"],
+             "node_status": ["N0", "N1", "pN2a", "0", None],
+             "grade": ["G1", "2", "III", None],
+             "t_stage": ["T1", "t2", "T3b", None],
+             "age": ["45", "61.5", " 70 ", None, "na"],
+             "subtype": ["TNBC", "HR+/HER2-", "her2+", None]}
+    for col, pool in texts.items():
+        s = pd.Series(rng.choice(np.array(pool, dtype=object), 500), dtype="string")
+        got, want = _parse_value(col, s), _parse_distinct(col, s)
+        pd.testing.assert_series_equal(got, want, obj=col)

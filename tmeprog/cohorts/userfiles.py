@@ -361,6 +361,21 @@ def _parse_number(s: pd.Series) -> pd.Series:
 
 
 def _parse_value(col: str, s: pd.Series) -> pd.Series:
+    """Parse column ``col``; each distinct text is parsed once (clinical columns repeat a few
+    values over many patients)."""
+    if len(s) > 64:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        if 0 < len(uniques) < len(s) // 4:
+            parsed = _parse_distinct(col, pd.Series(uniques, dtype=s.dtype))
+            values = parsed.to_numpy()
+            out = pd.Series(values[codes], index=s.index, dtype=parsed.dtype)
+            na = _parse_distinct(col, pd.Series([pd.NA], dtype=s.dtype)).iloc[0]
+            out[codes < 0] = na
+            return out
+    return _parse_distinct(col, s)
+
+
+def _parse_distinct(col: str, s: pd.Series) -> pd.Series:
     if col == "node_status":
         return _parse_node_status(s)
     if col in BINARY_COLUMNS:

@@ -196,16 +196,19 @@ def _inspect_parquet(path: Path) -> Layout:
     import pyarrow.parquet as pq
 
     parts = parquet_parts(path) or [path]
-    first_cols = None
+    first_cols = first_schema = None
     labels, groups = [], []
     for part in parts:
         try:
             pf = pq.ParquetFile(part)
         except Exception as exc:
             raise InputError(f"cannot read {str(part)!r} as parquet: {exc}") from None
-        id_col, values = _parquet_schema(part, pf)
+        if first_cols is not None and pf.schema_arrow.equals(first_schema):
+            id_col, values = first_cols  # same fields: no column-by-column check again
+        else:
+            id_col, values = _parquet_schema(part, pf)
         if first_cols is None:
-            first_cols = (id_col, values)
+            first_cols, first_schema = (id_col, values), pf.schema_arrow
         elif (id_col, values) != first_cols:
             raise InputError(f"{str(part)!r} does not have the columns of {str(parts[0])!r}; "
                              "every part of a dataset needs the same columns in the same order")

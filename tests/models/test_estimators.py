@@ -121,6 +121,18 @@ def test_coxnet_small_penalty_matches_lifelines(sim):
     np.testing.assert_allclose(ours, ref, atol=3e-3)
 
 
+def test_coxnet_survival_is_scikit_survivals_bit_for_bit(sim):
+    from tmeprog.models.base import step_values
+
+    X, y, _ = sim
+    m = CoxNetSurvival(alpha=0.05).fit(X.iloc[:150], y[:150])
+    h = np.array([0.0, 0.5, 12.0, 36.0, 60.0])
+    Xt = m._transform(X.iloc[150:])
+    full = m.model_.predict_survival_function(Xt.to_numpy(), return_array=True)
+    want = step_values(m.model_.unique_times_, full, h, before=1.0)
+    np.testing.assert_array_equal(m._survival(Xt, h), want)
+
+
 def test_coxnet_summary_refit_against_sksurv(sim):
     from sksurv.linear_model import CoxPHSurvivalAnalysis
 

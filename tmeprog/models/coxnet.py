@@ -102,8 +102,19 @@ class CoxNetSurvival(SurvivalModel):
         return self.model_.predict(Xt.to_numpy())
 
     def _survival(self, Xt: pd.DataFrame, horizons: np.ndarray) -> np.ndarray:
-        s = self.model_.predict_survival_function(Xt.to_numpy(), return_array=True)
-        return step_values(self.model_.unique_times_, s, horizons, before=1.0)
+        X = Xt.to_numpy()
+        try:  # scikit-survival's Breslow baseline of the model's alpha
+            base = self.model_._get_baseline_model(None).baseline_survival_
+        except AttributeError:  # pragma: no cover - other scikit-survival internals
+            s = self.model_.predict_survival_function(X, return_array=True)
+            return step_values(self.model_.unique_times_, s, horizons, before=1.0)
+        # S(t | x) = S0(t) ** exp(x'b) at the horizons only: what predict_survival_function
+        # computes at every event time through one step function per sample, bit for bit
+        idx = np.searchsorted(self.model_.unique_times_, horizons, side="right") - 1
+        out = np.ones((X.shape[0], len(horizons)))
+        ok = idx >= 0
+        out[:, ok] = np.power(base.y[idx[ok]][None, :], np.exp(self.model_.predict(X))[:, None])
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Coefficients and hazard ratios per SD with 95% CIs.

@@ -121,16 +121,24 @@ def test_coxnet_small_penalty_matches_lifelines(sim):
     np.testing.assert_allclose(ours, ref, atol=3e-3)
 
 
-def test_coxnet_survival_is_scikit_survivals_bit_for_bit(sim):
+def test_coxnet_risk_and_survival_are_scikit_survivals_and_row_independent(sim):
     from tmeprog.models.base import step_values
 
     X, y, _ = sim
     m = CoxNetSurvival(alpha=0.05).fit(X.iloc[:150], y[:150])
     h = np.array([0.0, 0.5, 12.0, 36.0, 60.0])
     Xt = m._transform(X.iloc[150:])
+    np.testing.assert_allclose(m._risk(Xt), m.model_.predict(Xt.to_numpy()), rtol=1e-13,
+                               atol=1e-13)
     full = m.model_.predict_survival_function(Xt.to_numpy(), return_array=True)
     want = step_values(m.model_.unique_times_, full, h, before=1.0)
-    np.testing.assert_array_equal(m._survival(Xt, h), want)
+    np.testing.assert_allclose(m._survival(Xt, h), want, rtol=1e-13)
+    # each sample alone gets the bits it gets among the others
+    risk, surv = m.predict(X.iloc[150:]), m.predict_survival(X.iloc[150:], h).to_numpy()
+    for i in range(0, 50, 7):
+        np.testing.assert_array_equal(m.predict(X.iloc[[150 + i]]), risk[[i]])
+        np.testing.assert_array_equal(m.predict_survival(X.iloc[[150 + i]], h).to_numpy(),
+                                      surv[[i]])
 
 
 def test_coxnet_summary_refit_against_sksurv(sim):

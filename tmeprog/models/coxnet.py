@@ -99,7 +99,14 @@ class CoxNetSurvival(SurvivalModel):
         self.refit_ = _unpenalised_refit(Xt, y, self.coef_) if self.ci == "refit" else None
 
     def _risk(self, Xt: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict(Xt.to_numpy())
+        return self._linear_predictor(Xt.to_numpy())
+
+    def _linear_predictor(self, X: np.ndarray) -> np.ndarray:
+        """``x'b - offset`` as scikit-survival's ``predict``, but summed row by row (numpy's
+        pairwise sum over each contiguous row): a sample gets the same bits whatever the other
+        rows, where a BLAS matrix-vector product may round its last bit differently."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        return (X * self.model_.coef_[:, -1]).sum(axis=1) - self.model_.offset_[-1]
 
     def _survival(self, Xt: pd.DataFrame, horizons: np.ndarray) -> np.ndarray:
         X = Xt.to_numpy()
@@ -109,11 +116,12 @@ class CoxNetSurvival(SurvivalModel):
             s = self.model_.predict_survival_function(X, return_array=True)
             return step_values(self.model_.unique_times_, s, horizons, before=1.0)
         # S(t | x) = S0(t) ** exp(x'b) at the horizons only: what predict_survival_function
-        # computes at every event time through one step function per sample, bit for bit
+        # computes at every event time through one step function per sample
         idx = np.searchsorted(self.model_.unique_times_, horizons, side="right") - 1
         out = np.ones((X.shape[0], len(horizons)))
         ok = idx >= 0
-        out[:, ok] = np.power(base.y[idx[ok]][None, :], np.exp(self.model_.predict(X))[:, None])
+        lp = self._linear_predictor(X)
+        out[:, ok] = np.power(base.y[idx[ok]][None, :], np.exp(lp)[:, None])
         return out
 
     def summary(self) -> pd.DataFrame:

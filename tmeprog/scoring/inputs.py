@@ -244,8 +244,8 @@ def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
     name = Path(path).name
     best, col = -1, tab.columns[0]
     wanted = set(map(str, ids))
-    for c in tab.columns:
-        n = int(tab[c].astype("string").str.strip().isin(wanted).sum())
+    for c in tab.columns:  # cells are stripped text already (read_clinical_table)
+        n = int(tab[c].isin(wanted).sum())
         if n > best:
             best, col = n, c
     out = tab.drop(columns=[col])

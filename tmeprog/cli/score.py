@@ -12,7 +12,8 @@ from tmeprog.errors import TmeprogError
 
 def score(
     input: str = typer.Argument(..., help="Cohort name, expression file (.parquet/.tsv/.csv, "
-                                          "streamed) or feature table."),
+                                          "streamed), folder of parquet parts or feature "
+                                          "table."),
     model: str = typer.Option(..., "--model", "-m", help="Model URI, e.g. "
                                                          "models:/tmeprog-prognosis@champion."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),

@@ -20,6 +20,8 @@ import numpy as np
 
 #: Buckets longer than this are sorted with a merge sort, shorter ones by insertion.
 _INSERTION_MAX = 24
+#: Buckets up to this size place a gene by counting, larger ones are sorted once.
+_COUNT_MAX = 16
 #: Rows gathered at once from the input (a block stays in cache).
 _BLOCK = 64
 #: Genes per tile when gathering from a column-major input.
@@ -162,6 +164,24 @@ def _rank_row(v, r, nb, qcols, bucket, start, fill, members, where, tfirst, tlas
             pos[r, q] = s
             first[r, q] = s
             last[r, q] = s
+            continue
+        if e - s <= _COUNT_MAX:  # a few genes: count those before it instead of sorting
+            vk = v[k]
+            above = 0
+            tied_before = 0
+            tied = 0
+            for t in range(s, e):
+                j = members[t]
+                vj = v[j]
+                if vj > vk:
+                    above += 1
+                elif vj == vk:
+                    tied += 1
+                    if j < k:
+                        tied_before += 1
+            pos[r, q] = s + above + tied_before
+            first[r, q] = s + above
+            last[r, q] = s + above + tied - 1
             continue
         if stamp[b] != tag:
             _sort_bucket(members, s, e, v, where, tfirst, tlast)

@@ -34,6 +34,9 @@ ORIENT_OPT = typer.Option("auto", "--orientation",
 ANNOT_OPT = typer.Option(None, "--annotation", help="Probe annotation table (probe -> symbol).")
 KIND_OPT = typer.Option("expression", "--kind", help="expression or features (a feature "
                                                      "table without expression).")
+TRACKING_OPT = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: "
+                                                         "MLFLOW_TRACKING_URI or "
+                                                         "sqlite:///mlflow.db).")
 
 
 def load_input(name: str, clinical: str | None = None, scale: str | None = None,

@@ -13,6 +13,7 @@ from tmeprog.cli.common import (
     KIND_OPT,
     ORIENT_OPT,
     SCALE_OPT,
+    TRACKING_OPT,
     err,
     fail,
     load_input,
@@ -59,8 +60,7 @@ def explain(
                                                               "SHAP)."),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for forests."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
-                                     "(default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
+    tracking_uri: str = TRACKING_OPT,
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
 ) -> None:

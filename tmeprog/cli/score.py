@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from tmeprog.cli.common import CLINICAL_OPT, ORIENT_OPT, SCALE_OPT, emit_json, err, fail, out
+from tmeprog.cli.common import (
+    CLINICAL_OPT,
+    ORIENT_OPT,
+    SCALE_OPT,
+    TRACKING_OPT,
+    emit_json,
+    err,
+    fail,
+    out,
+)
 from tmeprog.errors import TmeprogError
 
 
@@ -35,9 +44,7 @@ def score(
     keep_going: bool = typer.Option(False, "--keep-going", help="Score the other samples when "
                                                                 "a chunk fails; list failures "
                                                                 "in OUT.failed.tsv."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
-                                                                  "(default: MLFLOW_TRACKING_URI "
-                                                                  "or sqlite:///mlflow.db)."),
+    tracking_uri: str = TRACKING_OPT,
     scale: str = SCALE_OPT,
     orientation: str = ORIENT_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),

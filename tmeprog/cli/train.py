@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import emit_json, err, fail, out
+from tmeprog.cli.common import TRACKING_OPT, emit_json, err, fail, out
 from tmeprog.errors import TmeprogError
 
 
@@ -18,9 +18,7 @@ def train(
                                                             "config's cohorts (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end and "
                                                        "nothing else on stdout."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
-                                                                  "(default: MLFLOW_TRACKING_URI "
-                                                                  "or sqlite:///mlflow.db)."),
+    tracking_uri: str = TRACKING_OPT,
     quick: bool = typer.Option(False, "--quick", help="Small models and grids (smoke run)."),
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
@@ -61,7 +59,7 @@ def report(
     run_id: str = typer.Argument(..., help="MLflow run id (printed by tmeprog train)."),
     output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
     overwrite: bool = typer.Option(False, help="Replace an existing file."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI."),
+    tracking_uri: str = TRACKING_OPT,
 ) -> None:
     """Write a self-contained HTML report of a training run."""
     from tmeprog.report.html import report_run

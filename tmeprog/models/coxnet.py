@@ -117,12 +117,8 @@ class CoxNetSurvival(SurvivalModel):
             return step_values(self.model_.unique_times_, s, horizons, before=1.0)
         # S(t | x) = S0(t) ** exp(x'b) at the horizons only: what predict_survival_function
         # computes at every event time through one step function per sample
-        idx = np.searchsorted(self.model_.unique_times_, horizons, side="right") - 1
-        out = np.ones((X.shape[0], len(horizons)))
-        ok = idx >= 0
-        lp = self._linear_predictor(X)
-        out[:, ok] = np.power(base.y[idx[ok]][None, :], np.exp(lp)[:, None])
-        return out
+        s0 = step_values(self.model_.unique_times_, base.y, horizons, before=1.0)
+        return np.power(s0, np.exp(self._linear_predictor(X))[:, None])
 
     def summary(self) -> pd.DataFrame:
         """Coefficients and hazard ratios per SD with 95% CIs.

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tmeprog.models.metrics import _cll
+
 TIED_TOL = 1e-8
 """Tolerance of scikit-survival for tied risk scores."""
 
@@ -319,11 +321,6 @@ class ResampledFold:
 
 
 # -- calibration slope -------------------------------------------------------------------------
-
-
-def _cll(surv_h: np.ndarray) -> np.ndarray:
-    s = np.clip(np.asarray(surv_h, float), 1e-12, 1 - 1e-12)
-    return np.log(-np.log(s))
 
 
 def cox_slopes(x: np.ndarray, time: np.ndarray, event: np.ndarray, counts: np.ndarray,

@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.models.boosting import BoosterMixin, booster_params, gain_table, train_booster
+from tmeprog.models.bootstrap import MAX_FAILED_SHARE
 from tmeprog.models.inputs import duplicated_names, frame_2d
 from tmeprog.models.response_design import (
     MISSING_LEVEL,
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 MIN_ARM_SIZE = 10
-MAX_FAILED_SHARE = 0.2
 """Bootstrap CIs are NaN when more than this share of refits fail."""
 
 

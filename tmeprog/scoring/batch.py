@@ -195,8 +195,8 @@ def score_batch(
     inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation)
     width = len(inp.preparer.symbols) if inp.preparer.symbols is not None \
         else inp.frame.shape[1]
-    size = int(chunk_size or inp.whole_group_size(default_chunk_size(width), MAX_CHUNK)
-               or default_chunk_size(width))
+    default = default_chunk_size(width)
+    size = int(chunk_size or inp.whole_group_size(default, MAX_CHUNK) or default)
     # Workers on this machine read whole row groups themselves instead of being sent values.
     workers_read = inp.whole_group_size(size, size) == size and (
         engine == "local" and (workers or 1) > 1 or engine == "dask" and not scheduler)

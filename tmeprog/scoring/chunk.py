@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -32,12 +31,17 @@ class ChunkResult:
     failed: pd.DataFrame
     error: str = ""
     warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def _message(exc: BaseException) -> str:
     text = str(exc).strip()
     return text if isinstance(exc, TmeprogError) and text else f"{type(exc).__name__}: {text}"
+
+
+def all_failed(ids, error: str) -> pd.DataFrame:
+    """The failure table of a chunk none of whose samples could be scored."""
+    return pd.DataFrame({"sample_id": list(map(str, ids)), "error": error},
+                        columns=FAILED_COLUMNS)
 
 
 def _take(payload, pos: np.ndarray):
@@ -103,7 +107,6 @@ class ChunkScorer:
     def __call__(self, index: int, ids: pd.Index, payload, isolate: bool = False
                  ) -> ChunkResult:
         """Score one chunk; with ``isolate`` a failing chunk keeps the samples it can score."""
-        t0 = time.perf_counter()
         caught: list[str] = []
         ids = pd.Index(ids)
         try:
@@ -111,10 +114,8 @@ class ChunkScorer:
                 payload = payload.read()
         except Exception as exc:  # the chunk cannot be read here: all its samples fail
             error = f"reading the chunk: {_message(exc)}"
-            failed = pd.DataFrame({"sample_id": list(map(str, ids)), "error": error},
-                                  columns=FAILED_COLUMNS)
-            return ChunkResult(index=index, scores=empty_scores(self.scorer), failed=failed,
-                               error=error, seconds=time.perf_counter() - t0)
+            return ChunkResult(index=index, scores=empty_scores(self.scorer),
+                               failed=all_failed(ids, error), error=error)
         try:
             scores = self._attempt(ids, payload, caught)
             failed = pd.DataFrame(columns=FAILED_COLUMNS)
@@ -122,16 +123,14 @@ class ChunkScorer:
         except Exception as exc:  # any failure is reported with the chunk's sample ids
             error = _message(exc)
             if not isolate:
-                failed = pd.DataFrame({"sample_id": list(map(str, ids)), "error": error},
-                                      columns=FAILED_COLUMNS)
+                failed = all_failed(ids, error)
                 scores = empty_scores(self.scorer)
             else:
                 parts, bad = self._isolate(ids, payload, np.arange(len(ids)), caught)
                 scores = pd.concat(parts) if parts else empty_scores(self.scorer)
                 failed = pd.DataFrame(bad, columns=FAILED_COLUMNS)
         return ChunkResult(index=index, scores=scores, failed=failed, error=error,
-                           warnings=list(dict.fromkeys(caught)),
-                           seconds=time.perf_counter() - t0)
+                           warnings=list(dict.fromkeys(caught)))
 
 
 def empty_scores(scorer: Scorer) -> pd.DataFrame:

@@ -15,11 +15,11 @@ import pandas as pd
 
 from tmeprog.errors import InputError
 from tmeprog.features.coverage import coverage_table
-from tmeprog.features.definitions import DERIVED_FEATURES
+from tmeprog.features.definitions import DERIVED_FEATURES, ESTIMATE_FEATURES
 from tmeprog.pipeline.scorer import Scorer
 
 #: Features computed from other features, and the scored features they need.
-_DERIVED_SOURCES = ("immune_score", "stromal_score")
+_DERIVED_SOURCES = tuple(ESTIMATE_FEATURES)
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,6 @@ class ScoringInput:
     select: np.ndarray | None = None
     frame: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
-    streams: bool = True
 
     @property
     def n_samples(self) -> int | None:
@@ -359,7 +358,7 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
                     clinical=_clinical_part(scorer, clin))
     return ScoringInput(description=str(path), fingerprint=fp, preparer=prep,
                         sample_ids=reader.sample_ids, reader=reader, select=select,
-                        notes=notes, streams=reader.streams)
+                        notes=notes)
 
 
 def _load_whole(scorer, source: str, clinical, scale, orientation):
@@ -423,4 +422,4 @@ def _open_whole(scorer, cov, source: str, clinical, scale, orientation) -> Scori
         fp["input"] = file_fingerprint(Path(source))
         fp["clinical"] = file_fingerprint(Path(clinical)) if clinical else None
     return ScoringInput(description=where, fingerprint=fp, preparer=Preparer(),
-                        sample_ids=frame.index, frame=frame, notes=notes, streams=False)
+                        sample_ids=frame.index, frame=frame, notes=notes)

@@ -12,19 +12,15 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 import pandas as pd
 
-from tmeprog.scoring.chunk import ChunkResult, ChunkScorer
+from tmeprog.scoring.chunk import ChunkResult, ChunkScorer, all_failed
 
 Job = tuple[int, pd.Index, object]
 
 
 def failed_result(index: int, ids: pd.Index, error: str) -> ChunkResult:
     """A chunk that could not be scored at all (e.g. its worker died)."""
-    from tmeprog.scoring.chunk import FAILED_COLUMNS
-
-    failed = pd.DataFrame({"sample_id": list(map(str, ids)), "error": error},
-                          columns=FAILED_COLUMNS)
     return ChunkResult(index=index, scores=pd.DataFrame(index=pd.Index([], name="sample_id")),
-                       failed=failed, error=error)
+                       failed=all_failed(ids, error), error=error)
 
 
 class Engine:
@@ -72,19 +68,6 @@ class Engine:
         finally:
             if pending:
                 self.cancel(set(pending))
-
-
-class _Done:
-    """An already computed result, shaped like a future."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-    def cancel(self):
-        return False
 
 
 class InProcessEngine(Engine):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from tmeprog.errors import InputError
 from tmeprog.scoring.chunk import FAILED_COLUMNS, ChunkResult
+from tmeprog.tableio import atomic_output
 
 MANIFEST_VERSION = 1
 _PART = "chunk-{:06d}.parquet"
@@ -36,13 +37,8 @@ def work_dir_for(output: Path) -> Path:
 
 
 def _atomic_write(path: Path, write) -> None:
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
+    with atomic_output(path, overwrite=True) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _alive(pid: int) -> bool:

@@ -22,20 +22,6 @@ from tmeprog.cli.common import (
 from tmeprog.errors import InputError, TmeprogError
 
 
-def load_scorer(model_uri: str):
-    """The fitted scorer inside a tmeprog pyfunc model (``runs:/...``, ``models:/...``, path)."""
-    import mlflow
-
-    try:
-        py = mlflow.pyfunc.load_model(model_uri)
-    except Exception as exc:  # mlflow raises several types for unknown/unreachable URIs
-        raise InputError(f"cannot load model {model_uri!r}: {str(exc).splitlines()[0]}") from exc
-    scorer = getattr(py.unwrap_python_model(), "scorer", None)
-    if scorer is None:
-        raise InputError(f"{model_uri!r} is not a tmeprog model (no scorer inside)")
-    return scorer
-
-
 def _frame(cohort):
     import pandas as pd
 
@@ -73,10 +59,12 @@ def explain(
             raise InputError(f"output {str(output)!r}: use a .parquet file name")
         if output.exists() and not overwrite:
             raise InputError(f"{output} exists; pass --overwrite to replace it")
-        from tmeprog.tracking.store import use_store
+        from tmeprog.scoring.model import load_served_model
 
-        use_store(tracking_uri)
-        scorer = load_scorer(model_uri)
+        try:  # the loader batch scoring uses: store, alias, version and scorer checks
+            scorer = load_served_model(model_uri, tracking_uri).scorer
+        except InputError as exc:
+            raise InputError(f"cannot load model {model_uri!r}: {exc}") from None
         frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind))
         bg = None
         if background is not None:

@@ -113,13 +113,15 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
         if base is not None:
             b = base[mask]
             covs = [c for c in b.columns if b[c].nunique(dropna=True) > 1]
+        # the Cox model is stratified by cohort when this stratum spans several cohorts
+        strata = coh[mask] if coh is not None and len(set(coh[mask])) > 1 else None
         for feat in F.columns:
             x = F[feat].to_numpy()[mask]
             for adjusted in ([False, True] if covs else [False]):
                 d = pd.DataFrame({"__x": x, "__time": yy["time"][mask],
                                   "__event": yy["event"][mask].astype(int)})
-                if coh is not None and len(set(coh[mask])) > 1:
-                    d["__cohort"] = coh[mask]
+                if strata is not None:
+                    d["__cohort"] = strata
                 if adjusted:
                     for c in covs:
                         d[c] = base[c].to_numpy()[mask]

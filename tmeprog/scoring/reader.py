@@ -112,6 +112,7 @@ class Layout:
     value_columns: list[str] = field(default_factory=list)
     parts: list[Path] = field(default_factory=list)
     part_groups: list[list[int]] = field(default_factory=list)
+    first_part: object = None  # the first part, opened (its metadata parsed once)
 
 
 # ----------------------------------------------------------------------------- inspection
@@ -196,11 +197,11 @@ def _inspect_parquet(path: Path) -> Layout:
     import pyarrow.parquet as pq
 
     parts = parquet_parts(path) or [path]
-    first_cols = first_schema = None
+    first_cols = first_schema = first_pf = None
     labels, groups = [], []
     for part in parts:
         try:
-            pf = pq.ParquetFile(part)
+            pf = pq.ParquetFile(part, pre_buffer=True)  # coalesced column-chunk reads
         except Exception as exc:
             raise InputError(f"cannot read {str(part)!r} as parquet: {exc}") from None
         if first_cols is not None and pf.schema_arrow.equals(first_schema):
@@ -208,7 +209,7 @@ def _inspect_parquet(path: Path) -> Layout:
         else:
             id_col, values = _parquet_schema(part, pf)
         if first_cols is None:
-            first_cols, first_schema = (id_col, values), pf.schema_arrow
+            first_cols, first_schema, first_pf = (id_col, values), pf.schema_arrow, pf
         elif (id_col, values) != first_cols:
             raise InputError(f"{str(part)!r} does not have the columns of {str(parts[0])!r}; "
                              "every part of a dataset needs the same columns in the same order")
@@ -228,7 +229,7 @@ def _inspect_parquet(path: Path) -> Layout:
         raise InputError(f"{str(path)!r} holds no data rows; export the table again")
     return Layout(path=path, kind="parquet", top=pd.Index([str(v) for v in values]),
                   side_head=side[:HEAD_ROWS], side=side, value_columns=values, parts=parts,
-                  part_groups=groups)
+                  part_groups=groups, first_part=first_pf)
 
 
 def inspect_table(path: str | Path, n_head: int = HEAD_ROWS) -> Layout:
@@ -416,7 +417,9 @@ class ParquetRows(ExpressionReader):
         self._names = layout.value_columns
         self._parts = layout.parts or [layout.path]
         self._groups = layout.part_groups
-        self._open: tuple[int, object] | None = None
+        self._open: tuple[int, object] | None = (0, layout.first_part) \
+            if layout.first_part is not None else None
+        layout.first_part = None  # held here only, released with its part
 
     def _file(self, i: int):
         """Part ``i`` opened (the previous part's metadata released)."""
@@ -571,7 +574,8 @@ class ParquetColumns(ExpressionReader):
         self.genes = layout.side
         self.sample_ids = layout.top
         self._names = layout.value_columns
-        self._pf = pq.ParquetFile(layout.path, pre_buffer=True)  # coalesced column-chunk reads
+        self._pf = layout.first_part or pq.ParquetFile(layout.path, pre_buffer=True)
+        layout.first_part = None
 
     def _read(self, a: int, b: int) -> np.ndarray:
         table = self._pf.read(columns=self._names[a:b])

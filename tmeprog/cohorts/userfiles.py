@@ -131,9 +131,9 @@ def normalise_column_name(name: str) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-def _opener(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8-sig", newline=None) if path.suffix == ".gz" \
-        else open(path, encoding="utf-8-sig", newline=None)  # noqa: SIM115
+def _opener(path: Path, newline: str | None = None):
+    return gzip.open(path, "rt", encoding="utf-8-sig", newline=newline) \
+        if path.suffix == ".gz" else open(path, encoding="utf-8-sig", newline=newline)  # noqa: SIM115
 
 
 def _base_suffix(path: Path) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.userfiles import _check_unique
 from tmeprog.errors import InputError
 from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
@@ -145,12 +146,6 @@ class ScoringInput:
 def ids_digest(ids: pd.Index) -> str:
     """SHA-256 of the sample ids in order."""
     return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
-
-
-def _check_unique(ids: pd.Index, where: str) -> None:
-    if ids.has_duplicates:
-        dup = ids[ids.duplicated()].unique()[:5].tolist()
-        raise InputError(f"{where}: duplicated sample ids {dup}; sample ids must be unique")
 
 
 def _gene_likeness(labels: pd.Index) -> tuple[float, float]:

@@ -19,7 +19,6 @@ genome-wide file reads that part.
 from __future__ import annotations
 
 import csv
-import gzip
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.userfiles import _opener, _sniff_sep
 from tmeprog.errors import InputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -118,21 +118,10 @@ class Layout:
 # ----------------------------------------------------------------------------- inspection
 
 
-def _opener(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8-sig", newline="") if path.suffix == ".gz" \
-        else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-
-
-def _sniff_sep(header: str) -> str:
-    counts = {sep: header.count(sep) for sep in ("\t", ";", ",")}
-    sep = max(counts, key=counts.get)
-    return sep if counts[sep] else "\t"
-
-
 def _inspect_text(path: Path, n_head: int) -> Layout:
     lines: list[str] = []
     skipped = 0
-    with _opener(path) as fh:
+    with _opener(path, newline="") as fh:
         for line in fh:
             if not lines and not line.strip():
                 skipped += 1

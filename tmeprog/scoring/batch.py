@@ -23,8 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from tmeprog.errors import InputError, TmeprogError
-from tmeprog.pipeline.scorer import horizon_label
-from tmeprog.scoring.chunk import ChunkScorer
+from tmeprog.scoring.chunk import ChunkScorer, score_columns
 from tmeprog.scoring.inputs import open_input
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
@@ -51,11 +50,7 @@ def failed_path_for(output: Path) -> Path:
 
 def output_columns(scorer) -> list[str]:
     """Columns of the output table after ``sample_id``."""
-    if scorer.task == "prognosis":
-        cols = ["risk_score", "risk_group"]
-        cols += [f"survival_prob_{horizon_label(h)}" for h in scorer.horizons_months]
-    else:
-        cols = ["pcr_probability"]
+    cols = [c for c in score_columns(scorer) if c != "coverage_warning"]
     return cols + ["model_uri", "model_version", "coverage_warning"]
 
 

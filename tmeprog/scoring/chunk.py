@@ -133,17 +133,20 @@ class ChunkScorer:
                            warnings=list(dict.fromkeys(caught)))
 
 
-def empty_scores(scorer: Scorer) -> pd.DataFrame:
-    """A zero-row score table with the columns a scorer produces."""
+def score_columns(scorer: Scorer) -> dict[str, type]:
+    """Columns of a chunk's scores, in output order, with their types."""
     from tmeprog.pipeline.scorer import horizon_label
 
     if scorer.task == "prognosis":
-        cols = {"risk_score": np.float64}
+        cols = {"risk_score": np.float64, "risk_group": object}
         cols.update({f"survival_prob_{horizon_label(h)}": np.float64
                      for h in scorer.horizons_months})
-        cols["risk_group"] = object
     else:
         cols = {"pcr_probability": np.float64}
-    cols["coverage_warning"] = object
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()},
+    return cols | {"coverage_warning": object}
+
+
+def empty_scores(scorer: Scorer) -> pd.DataFrame:
+    """A zero-row score table with the columns a scorer produces."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in score_columns(scorer).items()},
                         index=pd.Index([], name="sample_id", dtype=object))

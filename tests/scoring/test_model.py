@@ -105,3 +105,18 @@ def test_only_plain_pickled_python_models_take_the_fast_path(served, conf):
     assert served_model._plain_python_model(served.pyfunc.metadata, conf) is False
     plain = served.pyfunc.metadata.flavors["python_function"]
     assert served_model._plain_python_model(served.pyfunc.metadata, plain) is True
+
+
+def test_requirement_check_words_what_mlflow_finds():
+    from importlib.metadata import version
+
+    from mlflow.utils.requirements_utils import _check_requirement_satisfied
+
+    np_v, pd_v = version("numpy"), version("pandas")
+    reqs = [f"numpy=={np_v}", "numpy==0.0.1", f"pandas>={pd_v}", "pandas<1",
+            "surely-not-installed-pkg==1.0", "scikit-learn", 'numpy==0.1; python_version < "3"',
+            "git+https://example.org/x.git", "./local/wheel.whl"]
+    theirs = [str(m) for r in reqs if (m := _check_requirement_satisfied(r)) is not None]
+    ours = served_model.requirement_mismatches(reqs)
+    assert ours == theirs
+    assert len(ours) == 3  # numpy==0.0.1, pandas<1, the uninstalled one

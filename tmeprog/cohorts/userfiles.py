@@ -289,8 +289,15 @@ def read_clinical_table(path: str | Path) -> pd.DataFrame:
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read clinical file {str(path)!r}: {exc}") from None
     df.columns = pd.Index([str(c).strip() for c in df.columns])
-    df = df.apply(lambda s: s.str.strip())
-    return df.mask(df.apply(lambda s: s.str.lower().isin(NA_STRINGS)))
+    return df.apply(_clean_cells)
+
+
+def _clean_cells(s: pd.Series) -> pd.Series:
+    """Cells stripped, missing-value spellings as NA; each distinct text handled once."""
+    codes, uniques = pd.factorize(s)
+    clean = pd.Series(uniques, dtype=object).str.strip()
+    clean = clean.mask(clean.str.lower().isin(NA_STRINGS)).to_numpy(dtype=object)
+    return pd.Series(clean[codes], index=s.index, name=s.name, dtype=object)
 
 
 # ----------------------------------------------------------------------------- clinical values

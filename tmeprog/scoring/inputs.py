@@ -237,9 +237,9 @@ def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
     tab = read_clinical_table(path)
     name = Path(path).name
     best, col = -1, tab.columns[0]
-    wanted = set(map(str, ids))
+    wanted = pd.Index(ids.astype(str)).unique()  # one hash table for every column
     for c in tab.columns:  # cells are stripped text already (read_clinical_table)
-        n = int(tab[c].isin(wanted).sum())
+        n = int((wanted.get_indexer(tab[c]) >= 0).sum())
         if n > best:
             best, col = n, c
     out = tab.drop(columns=[col])

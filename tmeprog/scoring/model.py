@@ -145,6 +145,42 @@ def _plain_python_model(meta: Model, conf: dict | None) -> bool:
             and MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get())
 
 
+def requirement_mismatches(requirements: list[str]) -> list[str]:
+    """The model requirements this environment does not satisfy, as MLflow words them
+    (``"name (current: 1.0, required: name==2.0)"``).
+
+    MLflow's own check first maps every installed package to its modules (~1 s); a
+    requirement names a distribution, whose installed version is read directly here.
+    Requirements that are paths or URLs, or whose markers exclude this platform, are skipped.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+    from packaging.version import InvalidVersion, Version
+
+    out = []
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except Exception:  # a path or URL
+            continue
+        if req.marker and not req.marker.evaluate():
+            continue
+        try:
+            have = version(req.name)
+        except PackageNotFoundError:
+            out.append(f"{req.name} (current: uninstalled, required: {text})")
+            continue
+        try:
+            if req.name.lower() == "mlflow" and Version(have).is_devrelease:
+                continue
+        except InvalidVersion:
+            pass
+        if len(req.specifier) and not req.specifier.contains(have):
+            out.append(f"{req.name} (current: {have}, required: {text})")
+    return out
+
+
 def _load_pyfunc(folder: str) -> PyFuncModel:
     """``mlflow.pyfunc.load_model(folder)`` with one MLmodel parse and no input example.
 
@@ -160,7 +196,6 @@ def _load_pyfunc(folder: str) -> PyFuncModel:
         from mlflow.pyfunc import (
             _get_pip_requirements_from_model_path,
             _warn_potentially_incompatible_py_version_if_necessary,
-            warn_dependency_requirement_mismatches,
         )
         from mlflow.pyfunc.model import _PythonModelPyfuncWrapper
     except ImportError:
@@ -168,7 +203,14 @@ def _load_pyfunc(folder: str) -> PyFuncModel:
     if not _plain_python_model(meta, conf):
         return mlflow.pyfunc.load_model(folder)
 
-    warn_dependency_requirement_mismatches(_get_pip_requirements_from_model_path(folder))
+    mismatches = requirement_mismatches(_get_pip_requirements_from_model_path(folder))
+    if mismatches:
+        mlflow.pyfunc._logger.warning(
+            "Detected one or more mismatches between the model's dependencies and the current "
+            "Python environment:\n - %s\nTo fix the mismatches, call "
+            "`mlflow.pyfunc.get_model_dependencies(model_uri)` to fetch the model's environment "
+            "and install dependencies using the resulting environment file.",
+            "\n - ".join(mismatches))
     _warn_potentially_incompatible_py_version_if_necessary(model_py_version=conf.get(
         "python_version"))
     if conf.get("code"):

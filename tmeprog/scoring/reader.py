@@ -108,11 +108,12 @@ class Layout:
     skip: int = 0
     names: list[str] = field(default_factory=list)
     row_chars: int = 0
-    # parquet files (``parts``: the files of a folder dataset, or the one file)
-    value_columns: list[str] = field(default_factory=list)
+    # parquet files (``value_columns``: column indices; ``parts``: the files of a folder
+    # dataset, or the one file)
+    value_columns: list[int] = field(default_factory=list)
     parts: list[Path] = field(default_factory=list)
     part_groups: list[list[int]] = field(default_factory=list)
-    first_part: object = None  # the first part, opened (its metadata parsed once)
+    first_part: object = None  # the first part, opened (a ParquetPart: metadata parsed once)
 
 
 # ----------------------------------------------------------------------------- inspection
@@ -150,31 +151,32 @@ def _inspect_text(path: Path, n_head: int) -> Layout:
                   row_chars=max(len(x) for x in lines[1:]) + 1)
 
 
-def _parquet_schema(path: Path, pf) -> tuple[str | None, list[str]]:
-    """The label column (or None) and the numeric value columns of a parquet file."""
+def _parquet_schema(path: Path, pf) -> tuple[int | None, list[int]]:
+    """Positions of the label column (or None) and of the numeric value columns."""
     import pyarrow as pa
 
     schema = pf.schema_arrow
+    names = schema.names
     meta = schema.pandas_metadata or {}
     idx_cols = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
     if len(idx_cols) > 1:
         raise InputError(f"{str(path)!r} has a {len(idx_cols)}-level row index; write one "
                          "label column (sample ids or gene identifiers)")
-    id_col = idx_cols[0] if idx_cols else None
-    if id_col is None and len(schema.names):
+    id_pos = names.index(idx_cols[0]) if idx_cols and idx_cols[0] in names else None
+    if id_pos is None and len(names):
         t = schema.field(0).type
         if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
-            id_col = schema.names[0]
-    values = [n for n in schema.names if n != id_col]
-    for n in values:
-        t = schema.field(n).type
+            id_pos = 0
+    values = [i for i in range(len(names)) if i != id_pos]
+    for i in values:
+        t = schema.field(i).type
         if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
                 or pa.types.is_decimal(t)):
-            raise InputError(f"{str(path)!r}: column {n!r} holds {t} values; every value column "
-                             "must be numeric (the first column may hold the labels)")
+            raise InputError(f"{str(path)!r}: column {names[i]!r} holds {t} values; every value "
+                             "column must be numeric (the first column may hold the labels)")
     if not values:
         raise InputError(f"{str(path)!r} holds no numeric columns")
-    return id_col, values
+    return id_pos, values
 
 
 def _inspect_parquet(path: Path) -> Layout:
@@ -183,40 +185,43 @@ def _inspect_parquet(path: Path) -> Layout:
     A part's metadata (about 1 KB per row group and column in memory) is held only while that
     part is read: split very large tables into parts (e.g. 10,000 samples each).
     """
-    import pyarrow.parquet as pq
+    from tmeprog.scoring.parquet_part import ParquetPart
 
     parts = parquet_parts(path) or [path]
     first_cols = first_schema = first_pf = None
     labels, groups = [], []
     for part in parts:
         try:
-            pf = pq.ParquetFile(part, pre_buffer=True)  # coalesced column-chunk reads
+            pf = ParquetPart(part)
         except Exception as exc:
             raise InputError(f"cannot read {str(part)!r} as parquet: {exc}") from None
         if first_cols is not None and pf.schema_arrow.equals(first_schema):
-            id_col, values = first_cols  # same fields: no column-by-column check again
+            id_pos, values = first_cols  # same fields: no column-by-column check again
         else:
-            id_col, values = _parquet_schema(part, pf)
+            id_pos, values = _parquet_schema(part, pf)
         if first_cols is None:
-            first_cols, first_schema, first_pf = (id_col, values), pf.schema_arrow, pf
-        elif (id_col, values) != first_cols:
+            if not pf.flat:
+                raise InputError(f"{str(part)!r} holds nested columns; write one flat column "
+                                 "per gene (or sample)")
+            first_cols, first_schema, first_pf = (id_pos, values), pf.schema_arrow, pf
+        elif (id_pos, values) != first_cols or \
+                pf.schema_arrow.names != first_schema.names:
             raise InputError(f"{str(part)!r} does not have the columns of {str(parts[0])!r}; "
                              "every part of a dataset needs the same columns in the same order")
-        meta = pf.metadata
-        n = meta.num_rows
-        groups.append([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
-        if id_col is None:
+        groups.append(pf.group_rows())
+        n = sum(groups[-1])
+        if id_pos is None:
             base = sum(len(x) for x in labels)
             labels.append(pd.Index([str(i) for i in range(base, base + n)]))
         else:
-            col = pf.read(columns=[id_col]).column(0).to_pandas()
-            labels.append(pd.Index(col.astype(str).str.strip().to_numpy(dtype=object)))
-        del pf, meta
-    id_col, values = first_cols
+            labels.append(_labels(pf.read_columns([id_pos]).column(0)))
+        del pf
+    id_pos, values = first_cols
+    names = first_schema.names
     side = labels[0].append(labels[1:]) if len(labels) > 1 else labels[0]
     if len(side) == 0:
         raise InputError(f"{str(path)!r} holds no data rows; export the table again")
-    return Layout(path=path, kind="parquet", top=pd.Index([str(v) for v in values]),
+    return Layout(path=path, kind="parquet", top=pd.Index([str(names[i]) for i in values]),
                   side_head=side[:HEAD_ROWS], side=side, value_columns=values, parts=parts,
                   part_groups=groups, first_part=first_pf)
 
@@ -235,16 +240,20 @@ def inspect_table(path: str | Path, n_head: int = HEAD_ROWS) -> Layout:
 # ----------------------------------------------------------------------------- conversion
 
 
-def _columns_to_array(batch, names: list[str]) -> np.ndarray:
-    """Selected columns of a pyarrow batch/table as a (rows x columns) array, column-major.
+def _columns_to_array(batch, names: list[str] | None = None) -> np.ndarray:
+    """Columns ``names`` (default: all) of a pyarrow batch/table as a (rows x columns) array,
+    column-major.
 
     float32 when every column is float32 (half the memory and transfer; widening to float64
     later is exact), else float64. Missing cells become NaN.
     """
     import pyarrow as pa
 
-    if batch.schema.names != names:
+    if names is not None and batch.schema.names != names:
         batch = batch.select(names)
+    if hasattr(batch, "to_batches") and batch.num_rows:  # a Table: one batch if it has one
+        batches = batch.to_batches()
+        batch = batches[0] if len(batches) == 1 else batch
     types = set(batch.schema.types)
     if len(types) == 1 and types <= {pa.float32(), pa.float64()} and hasattr(batch,
                                                                             "to_tensor"):
@@ -254,7 +263,7 @@ def _columns_to_array(batch, names: list[str]) -> np.ndarray:
     f32 = types == {pa.float32()}
     dtype = np.float32 if f32 else np.float64
     rows = batch.num_rows
-    out = np.empty((len(names), rows), dtype=dtype)  # transposed below: rows x columns, F order
+    out = np.empty((len(cols), rows), dtype=dtype)  # transposed below: rows x columns, F order
     for j, c in enumerate(cols):
         if isinstance(c, pa.ChunkedArray):
             c = c.combine_chunks()
@@ -267,20 +276,20 @@ def _columns_to_array(batch, names: list[str]) -> np.ndarray:
     return out.T
 
 
-def group_arrays(pf, rg: int, names: list[str], rows: int) -> Iterator[np.ndarray]:
-    """The values of row group ``rg`` (columns ``names``) as arrays of consecutive rows.
+def group_arrays(part, rg: int, columns: list[int], rows: int) -> Iterator[np.ndarray]:
+    """The values of row group ``rg`` of a :class:`~tmeprog.scoring.parquet_part.ParquetPart`
+    (column indices ``columns``) as arrays of consecutive rows.
 
     A row group of at most ``MAX_BATCH_ROWS`` rows is decoded in one call (~15% faster than
     batch by batch); a larger one in batches, so memory stays bounded.
     """
     if rows <= MAX_BATCH_ROWS:
-        table = pf.read_row_group(rg, columns=names, use_threads=False)
-        batches = table.to_batches()
-        yield _columns_to_array(batches[0] if len(batches) == 1 else table, names)
+        yield _columns_to_array(part.read_row_group(rg, columns))
         return
-    for batch in pf.iter_batches(batch_size=MAX_BATCH_ROWS, row_groups=[rg], columns=names,
-                                 use_threads=False):
-        yield _columns_to_array(batch, names)
+    for batch in part.reader.iter_batches(MAX_BATCH_ROWS, row_groups=[rg],
+                                          column_indices=columns, use_threads=False):
+        part.release()
+        yield _columns_to_array(batch)
 
 
 def _text_error(exc: Exception, layout: Layout) -> InputError:
@@ -409,14 +418,15 @@ class ParquetRows(ExpressionReader):
         self._open: tuple[int, object] | None = (0, layout.first_part) \
             if layout.first_part is not None else None
         layout.first_part = None  # held here only, released with its part
+        self._first = None  # the first row group, all columns, once head() decoded it
 
     def _file(self, i: int):
         """Part ``i`` opened (the previous part's metadata released)."""
-        import pyarrow.parquet as pq
+        from tmeprog.scoring.parquet_part import ParquetPart
 
         if self._open is None or self._open[0] != i:
             self._open = None
-            self._open = (i, pq.ParquetFile(self._parts[i], pre_buffer=True))
+            self._open = (i, ParquetPart(self._parts[i]))
         return self._open[1]
 
     def group_rows(self) -> list[int]:
@@ -431,7 +441,8 @@ class ParquetRows(ExpressionReader):
 
         from tmeprog.scoring.slices import ParquetSlice
 
-        names = tuple(self._names[i] for i in select)
+        self._first = None  # workers read every chunk themselves
+        names = tuple(int(self._names[i]) for i in select)
         files = []
         offset = 0
         for part, groups in zip(self._parts, self._groups, strict=True):
@@ -451,12 +462,24 @@ class ParquetRows(ExpressionReader):
 
     def head(self, n):
         n = max(1, min(n, self.n_samples))
-        names = self._names
-        batch = next(self._file(0).iter_batches(batch_size=n, columns=names))
-        return self.sample_ids[:batch.num_rows], _columns_to_array(batch, names)
+        first = self._groups[0][0] if self._groups and self._groups[0] else 0
+        if n <= first <= MAX_BATCH_ROWS:
+            # the whole first row group, kept for the first chunk (decoded once)
+            self._first = self._file(0).read_row_group(0, self._names)
+            return self.sample_ids[:n], _columns_to_array(self._first.slice(0, n))
+        batch = self._file(0).head(n, self._names)
+        return self.sample_ids[:batch.num_rows], _columns_to_array(batch)
+
+    def _group(self, part: int, rg: int, columns: list[int], select, rows: int):
+        """:func:`group_arrays`, from the row group :meth:`head` decoded when it is that one."""
+        first, self._first = self._first, None
+        if first is not None and (part, rg) == (0, 0):
+            yield _columns_to_array(first.select([int(i) for i in select]))
+            return
+        yield from group_arrays(self._file(part), rg, columns, rows)
 
     def chunks(self, size, select, skip=frozenset()):
-        names = [self._names[i] for i in select]
+        names = [int(self._names[i]) for i in select]
         ch = _Chunker(size, len(names), skip)
         row = 0
         for part, groups in enumerate(self._groups):
@@ -476,7 +499,7 @@ class ParquetRows(ExpressionReader):
                     continue
                 # Decoded and converted in large pieces (the cost is per column and piece),
                 # then cut into chunks.
-                for values in group_arrays(self._file(part), rg, names, m):
+                for values in self._group(part, rg, names, select, m):
                     n_rows = len(values)
                     start = 0
                     while start < n_rows:
@@ -557,17 +580,17 @@ class ParquetColumns(ExpressionReader):
     orientation = "genes_x_samples"
 
     def __init__(self, layout: Layout):
-        import pyarrow.parquet as pq
+        from tmeprog.scoring.parquet_part import ParquetPart
 
         super().__init__(layout)
         self.genes = layout.side
         self.sample_ids = layout.top
         self._names = layout.value_columns
-        self._pf = layout.first_part or pq.ParquetFile(layout.path, pre_buffer=True)
+        self._pf = layout.first_part or ParquetPart(layout.path)
         layout.first_part = None
 
     def _read(self, a: int, b: int) -> np.ndarray:
-        table = self._pf.read(columns=self._names[a:b])
+        table = self._pf.read_columns(self._names[a:b])
         out = np.empty((b - a, len(self.genes)), dtype=np.float64)
         for j in range(b - a):
             out[j] = table.column(j).to_numpy(zero_copy_only=False)

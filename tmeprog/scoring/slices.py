@@ -16,35 +16,33 @@ from functools import lru_cache
 import numpy as np
 
 from tmeprog.errors import InputError
+from tmeprog.scoring.parquet_part import ParquetPart, row_starts
 from tmeprog.scoring.reader import group_arrays
 
 
 @lru_cache(maxsize=2)  # metadata costs ~1 KB per row group and column
 def _open(path: str, size: int, mtime_ns: int):
     """The opened file (metadata parsed once per process); keyed by size and time too."""
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path, pre_buffer=True)
-    meta = pf.metadata
-    starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
-    return pf, starts
+    part = ParquetPart(path)
+    return part, row_starts(part)
 
 
 @dataclass(frozen=True)
 class ParquetSlice:
     """Whole row groups of columns ``columns``, from one parquet file or several parts.
 
+    ``columns`` are column indices (every part has the same columns);
     ``pieces`` are ``(path, start, stop, size, mtime_ns)``: rows ``start:stop`` of ``path``;
     ``size`` and ``mtime_ns`` identify the file version the run checked, and a worker finding
     another version refuses to read it.
     """
 
     pieces: tuple[tuple[str, int, int, int, int], ...]
-    columns: tuple[str, ...]
+    columns: tuple[int, ...]
 
     def read(self) -> np.ndarray:
         """``(rows, columns)`` values, column-major, NaN for missing cells."""
-        names = list(self.columns)
+        columns = list(self.columns)
         parts = []
         for path, start, stop, size, mtime_ns in self.pieces:
             st = os.stat(path)
@@ -57,10 +55,10 @@ class ParquetSlice:
             if starts[first] != start or last >= len(starts) or starts[last] != stop:
                 raise InputError(f"rows {start}:{stop} of {path!r} are not whole row groups")
             for rg in range(first, last):
-                parts += list(group_arrays(pf, rg, names, int(starts[rg + 1] - starts[rg])))
+                parts += list(group_arrays(pf, rg, columns, int(starts[rg + 1] - starts[rg])))
         if len(parts) == 1:
             return parts[0]
-        out = np.empty((sum(len(p) for p in parts), len(names)),
+        out = np.empty((sum(len(p) for p in parts), len(columns)),
                        dtype=np.result_type(*parts), order="F")
         a = 0
         for p in parts:

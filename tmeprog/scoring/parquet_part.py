@@ -1,0 +1,143 @@
+"""One parquet file opened for reading wide row groups fast.
+
+A wide table (tens of thousands of columns) costs pyarrow per column and per read, not per
+value, so three things matter:
+
+* the file is memory-mapped and read without pre-buffering: column chunks are sliced from the
+  mapping instead of copied in (~30% less time per row group than buffered reads); the pages
+  of a row group are released from this process (``madvise``) once it is decoded, so memory
+  holds one row group's pages at a time, not the whole file;
+* columns are asked for by position (leaf index), not by name;
+* the footer is parsed once per open, without pyarrow's per-open map of nested column paths
+  (~0.1 s for 20,000 columns; the schemas read here are flat).
+
+Files that cannot be mapped (e.g. some network file systems) are read the buffered way.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+import numpy as np
+
+
+def _reader(source, pre_buffer: bool):
+    """pyarrow's low-level reader of ``source`` (its public wrapper when that is missing)."""
+    try:
+        from pyarrow._parquet import ParquetReader
+
+        reader = ParquetReader()
+        reader.open(source, pre_buffer=pre_buffer)
+        return reader
+    except ImportError:  # pragma: no cover - pyarrow without the private reader
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(source, pre_buffer=pre_buffer).reader
+
+
+class ParquetPart:
+    """A parquet file opened for reading: its footer parsed once, its bytes memory-mapped.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Attributes
+    ----------
+    schema_arrow : pyarrow.Schema
+    metadata : pyarrow.parquet.FileMetaData
+    """
+
+    def __init__(self, path: str | Path):
+        import pyarrow as pa
+
+        self.path = Path(path)
+        self._map = None
+        source = None
+        try:
+            with open(self.path, "rb") as fh:
+                self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            source = pa.BufferReader(pa.py_buffer(self._map))
+        except (OSError, ValueError):  # not mappable: read it buffered
+            self._map = None
+        self.reader = _reader(source if source is not None else str(self.path),
+                              pre_buffer=source is None)
+        self.schema_arrow = self.reader.schema_arrow
+        self.metadata = self.reader.metadata
+
+    @property
+    def flat(self) -> bool:
+        """Whether every field is one leaf column (field position = column index)."""
+        paths = self.reader.column_paths
+        return len(paths) == len(self.schema_arrow) and all(len(p) == 1 for p in paths)
+
+    @property
+    def num_row_groups(self) -> int:
+        """Number of row groups."""
+        return self.metadata.num_row_groups
+
+    def group_rows(self) -> list[int]:
+        """Rows of each row group."""
+        meta = self.metadata
+        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+    def indices(self, names: list[str]) -> list[int]:
+        """Column indices of the fields ``names`` (flat schemas)."""
+        pos = {n: i for i, n in enumerate(self.schema_arrow.names)}
+        return [pos[n] for n in names]
+
+    def read_row_group(self, rg: int, indices: list[int]):
+        """Row group ``rg``, columns ``indices``, as a pyarrow Table (one thread)."""
+        try:
+            return self.reader.read_row_group(rg, column_indices=indices, use_threads=False)
+        finally:
+            self.release(self._span(rg))
+
+    def _span(self, rg: int) -> tuple[int, int] | None:
+        """The bytes of row group ``rg`` (its first and last column chunks; None: unknown)."""
+        try:
+            meta = self.metadata.row_group(rg)
+            first, last = meta.column(0), meta.column(meta.num_columns - 1)
+            start = min(o for o in (first.dictionary_page_offset, first.data_page_offset)
+                        if o is not None)
+            return start, last.data_page_offset + last.total_compressed_size
+        except Exception:  # pragma: no cover - odd metadata: release everything instead
+            return None
+
+    def read_columns(self, indices: list[int]):
+        """Columns ``indices`` of every row group, as a pyarrow Table."""
+        try:
+            return self.reader.read_all(column_indices=indices, use_threads=False)
+        finally:
+            self.release()
+
+    def head(self, n: int, indices: list[int]):
+        """The first ``n`` rows (at least one), columns ``indices``, as a RecordBatch."""
+        try:
+            return next(self.reader.iter_batches(max(1, n), row_groups=range(self.num_row_groups),
+                                                 column_indices=indices, use_threads=False))
+        finally:
+            self.release()
+
+    def release(self, span: tuple[int, int] | None = None) -> None:
+        """Drop the mapped pages of ``span`` (default: the whole file) from this process's
+        memory; they stay in the page cache, and a later read maps them again."""
+        if self._map is None or not hasattr(self._map, "madvise"):
+            return
+        size = len(self._map)
+        start, stop = (0, size) if span is None else span
+        start -= start % mmap.PAGESIZE
+        stop = min(max(stop, start), size)
+        if stop <= start:
+            return
+        try:
+            self._map.madvise(mmap.MADV_DONTNEED, start, stop - start)
+        except (OSError, ValueError):  # pragma: no cover - platform without it
+            pass
+
+
+def row_starts(part: ParquetPart) -> np.ndarray:
+    """First row of each row group, and the row count at the end."""
+    return np.cumsum([0] + part.group_rows())

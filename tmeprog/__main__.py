@@ -1,5 +1,5 @@
 """``python -m tmeprog``: the command-line interface."""
 
-from tmeprog.cli import app
+from tmeprog.cli import main
 
-app(prog_name="tmeprog")
+main()

@@ -26,3 +26,43 @@ app.command("train")(train)
 app.command("report")(report)
 app.command("ui")(ui)
 app.command("score")(score)
+
+
+def main() -> None:
+    """The ``tmeprog`` command: run it, then leave without tearing down every module.
+
+    With the scientific stack loaded, Python's own teardown takes about a second after the
+    work is done. Exit handlers still run (e.g. MLflow ending an active run) and output is
+    flushed; while another non-daemon thread is alive, Python exits the usual way.
+    """
+    try:
+        app(prog_name="tmeprog")
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
+
+
+def leave(code: object) -> None:
+    """Exit with ``code`` (as ``sys.exit`` does) after running exit handlers and flushing."""
+    import atexit
+    import os
+    import sys
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.main_thread()):
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # a message: printed, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed pipe: nothing more to say
+            pass
+    os._exit(status)

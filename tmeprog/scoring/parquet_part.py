@@ -64,6 +64,9 @@ class ParquetPart:
             self._map = None
         self.reader = _reader(source if source is not None else str(self.path),
                               pre_buffer=source is None)
+        self._bytes = np.frombuffer(self._map, dtype=np.uint8) if self._map is not None \
+            else None
+        self._plans: dict = {}
         self.schema_arrow = self.reader.schema_arrow
         self.metadata = self.reader.metadata
 
@@ -94,6 +97,67 @@ class ParquetPart:
             return self.reader.read_row_group(rg, column_indices=indices, use_threads=False)
         finally:
             self.release(self._span(rg))
+
+    def read_plain(self, rg: int, indices: list[int]) -> np.ndarray | None:
+        """Row group ``rg``, columns ``indices``, decoded without pyarrow when they are plain,
+        uncompressed float columns (see :mod:`tmeprog.scoring.plain_decode`); else None.
+
+        The values equal those of :meth:`read_row_group` (nulls as NaN), column-major.
+        """
+        from tmeprog.scoring.plain_decode import decode_row_group
+
+        plan = self._plain_plan(indices)
+        span = self._span(rg)
+        if plan is None or span is None:
+            return None
+        want, max_def, dtype = plan
+        try:
+            last = self.metadata.row_group(rg).column(int(indices[-1]))
+            if last.compression != "UNCOMPRESSED":
+                return None
+            return decode_row_group(self._bytes, span[0], span[1],
+                                    self.metadata.row_group(rg).num_rows, want, max_def, dtype)
+        finally:
+            self.release(span)
+
+    def _plain_plan(self, indices: list[int]):
+        """(want, max_def, dtype) for :func:`decode_row_group`, or None when the columns are
+        not uncompressed, flat float32/float64 columns (checked once per selection)."""
+        key = tuple(indices)
+        if key in self._plans:
+            return self._plans[key]
+        self._plans.clear()  # one selection is read at a time
+        self._plans[key] = plan = self._make_plan(indices)
+        return plan
+
+    def _make_plan(self, indices: list[int]):
+        import pyarrow as pa
+
+        if self._map is None or not self.flat or not len(indices) or \
+                len(set(indices)) != len(indices):
+            return None
+        types = {self.schema_arrow.field(int(i)).type for i in indices}
+        if types == {pa.float32()}:
+            dtype, physical = np.dtype(np.float32), "FLOAT"
+        elif types == {pa.float64()}:
+            dtype, physical = np.dtype(np.float64), "DOUBLE"
+        else:
+            return None
+        schema = self.metadata.schema
+        n = len(schema)
+        want = np.full(n, -1, dtype=np.int64)
+        max_def = np.zeros(n, dtype=np.int64)
+        first = self.metadata.row_group(0) if self.num_row_groups else None
+        for j, i in enumerate(indices):
+            col = schema.column(int(i))
+            if col.physical_type != physical or col.max_repetition_level != 0 or \
+                    col.max_definition_level > 1:
+                return None
+            if first is not None and first.column(int(i)).compression != "UNCOMPRESSED":
+                return None
+            want[int(i)] = j
+            max_def[int(i)] = col.max_definition_level
+        return want, max_def, dtype
 
     def _span(self, rg: int) -> tuple[int, int] | None:
         """The bytes of row group ``rg`` (its first and last column chunks; None: unknown)."""

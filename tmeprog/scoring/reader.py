@@ -284,7 +284,8 @@ def group_arrays(part, rg: int, columns: list[int], rows: int) -> Iterator[np.nd
     batch by batch); a larger one in batches, so memory stays bounded.
     """
     if rows <= MAX_BATCH_ROWS:
-        yield _columns_to_array(part.read_row_group(rg, columns))
+        fast = part.read_plain(rg, columns)
+        yield fast if fast is not None else _columns_to_array(part.read_row_group(rg, columns))
         return
     for batch in part.reader.iter_batches(MAX_BATCH_ROWS, row_groups=[rg],
                                           column_indices=columns, use_threads=False):

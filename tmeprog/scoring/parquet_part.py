@@ -11,7 +11,10 @@ value, so three things matter:
 * the footer is parsed once per open, without pyarrow's per-open map of nested column paths
   (~0.1 s for 20,000 columns; the schemas read here are flat).
 
-Files that cannot be mapped (e.g. some network file systems) are read the buffered way.
+Plain, uncompressed float columns skip pyarrow's column readers altogether
+(:meth:`ParquetPart.read_plain`, :mod:`tmeprog.scoring.plain_decode`). Files that cannot be
+mapped (e.g. some network file systems) are read the buffered way. A mapped file must not be
+rewritten while it is read.
 """
 
 from __future__ import annotations
@@ -85,11 +88,6 @@ class ParquetPart:
         """Rows of each row group."""
         meta = self.metadata
         return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-
-    def indices(self, names: list[str]) -> list[int]:
-        """Column indices of the fields ``names`` (flat schemas)."""
-        pos = {n: i for i, n in enumerate(self.schema_arrow.names)}
-        return [pos[n] for n in names]
 
     def read_row_group(self, rg: int, indices: list[int]):
         """Row group ``rg``, columns ``indices``, as a pyarrow Table (one thread)."""

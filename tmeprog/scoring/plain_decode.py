@@ -159,56 +159,51 @@ def _i32(buf, p, end, t):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _field(buf, p, end, last):  # pragma: no cover - compiled
+    """(field id, compact type, next position) of a struct field header after field ``last``;
+    id 0 at the struct's stop byte, position -1 if malformed."""
+    if p >= end:
+        return 0, 0, -1
+    b = np.int64(buf[p])
+    p += 1
+    if b == 0:
+        return 0, 0, p
+    if b >> 4:
+        return last + (b >> 4), b & 0x0F, p
+    v, p = _varint(buf, p, end)
+    return _zigzag(v), b & 0x0F, p
+
+
+@numba.njit(cache=True)
 def _page_header(buf, p, end, h):  # pragma: no cover - compiled
     """Parse a PageHeader at ``p`` into ``h``; returns the position after it, -1 if malformed.
 
     ``h``: type, uncompressed size, compressed size, num_values, encoding, definition-level
     encoding, repetition-level encoding, v2 definition-levels length, v2 repetition-levels
-    length, v2 num_nulls, v2 is_compressed (1/0).
+    length, v2 num_nulls (-1 where absent).
     """
     for i in range(h.shape[0]):
         h[i] = -1
-    h[10] = 1  # DataPageHeaderV2.is_compressed defaults to true
-    last = 0
+    fid = 0
     while True:
-        if p >= end:
+        fid, t, p = _field(buf, p, end, fid)
+        if p < 0:
             return -1
-        b = np.int64(buf[p])
-        p += 1
-        if b == 0:
+        if fid == 0:
             return p
-        t = b & 0x0F
-        if b >> 4:
-            fid = last + (b >> 4)
-        else:
-            v, p = _varint(buf, p, end)
-            if p < 0:
-                return -1
-            fid = _zigzag(v)
-        last = fid
         if fid == 1 or fid == 2 or fid == 3:
             v, p = _i32(buf, p, end, t)
             h[fid - 1] = v
         elif fid == 5 or fid == 8:  # DataPageHeader / DataPageHeaderV2
             if t != 12:
                 return -1
-            sub = 0
+            sid = 0
             while True:
-                if p >= end:
+                sid, st, p = _field(buf, p, end, sid)
+                if p < 0:
                     return -1
-                c = np.int64(buf[p])
-                p += 1
-                if c == 0:
+                if sid == 0:
                     break
-                st = c & 0x0F
-                if c >> 4:
-                    sid = sub + (c >> 4)
-                else:
-                    v, p = _varint(buf, p, end)
-                    if p < 0:
-                        return -1
-                    sid = _zigzag(v)
-                sub = sid
                 slot = -1
                 if fid == 5 and 1 <= sid <= 4:
                     slot = 3 + sid - 1  # num_values, encoding, def enc, rep enc
@@ -225,8 +220,6 @@ def _page_header(buf, p, end, h):  # pragma: no cover - compiled
                 if slot >= 0:
                     v, p = _i32(buf, p, end, st)
                     h[slot] = v
-                elif fid == 8 and sid == 7 and (st == 1 or st == 2):
-                    h[10] = 1 if st == 1 else 0
                 else:
                     p = _skip(buf, p, end, st)
                 if p < 0:
@@ -276,7 +269,7 @@ def _levels(buf, p, end, n, defined):  # pragma: no cover - compiled
 def _walk(buf, start, stop, n_cols, rows, want, max_def, width, out, nan):  # pragma: no cover
     """Decode the wanted columns of one row group into ``out`` (bytes of a column-major
     ``rows x n_wanted`` array); True when the whole row group was understood."""
-    h = np.empty(11, np.int64)
+    h = np.empty(10, np.int64)
     defined = np.empty(rows, np.uint8)
     p = start
     col_bytes = rows * width

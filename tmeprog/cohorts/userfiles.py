@@ -726,8 +726,11 @@ def _index_by_id(tab: pd.DataFrame, where: str, samples: pd.Index | None,
         col = tab.columns[0]
     else:
         best, col = -1, tab.columns[0]
+        wanted = pd.Index(samples.astype(str)).unique()  # one hash table for every column
         for c in tab.columns:
-            n = int(tab[c].astype("string").str.strip().isin(samples).sum())
+            codes, uniques = pd.factorize(tab[c])  # each distinct cell stripped once
+            hit = wanted.get_indexer(pd.Index(uniques).astype(str).str.strip()) >= 0
+            n = int(hit[codes[codes >= 0]].sum())
             if n > best:
                 best, col = n, c
     out = tab.drop(columns=[col])

@@ -232,25 +232,17 @@ def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
     The id column is the one matching most of ``ids``.
     """
     from tmeprog.cohorts.model import coerce_clinical
-    from tmeprog.cohorts.userfiles import map_clinical, read_clinical_table
+    from tmeprog.cohorts.userfiles import _index_by_id, map_clinical, read_clinical_table
 
-    tab = read_clinical_table(path)
     name = Path(path).name
-    best, col = -1, tab.columns[0]
-    wanted = pd.Index(ids.astype(str)).unique()  # one hash table for every column
-    for c in tab.columns:  # cells are stripped text already (read_clinical_table)
-        n = int((wanted.get_indexer(tab[c]) >= 0).sum())
-        if n > best:
-            best, col = n, c
-    out = tab.drop(columns=[col])
-    out.index = pd.Index(tab[col].astype("string").str.strip().astype(object), name="sample_id")
-    out = out[~out.index.isna()]
-    _check_unique(out.index, f"clinical file {name!r} (id column {col!r})")
-    if best < MIN_CLINICAL_OVERLAP * len(wanted):
+    wanted = pd.Index(ids.astype(str))
+    out, col = _index_by_id(read_clinical_table(path), f"clinical file {name!r}", wanted, None)
+    best = int(wanted.unique().isin(out.index).sum())
+    if best < MIN_CLINICAL_OVERLAP * len(wanted.unique()):
         raise InputError(
-            f"clinical file {name!r}: only {best} of the first {len(wanted)} samples of {where} "
-            f"have a row (best id column {col!r}, e.g. {_eg(out.index)} vs {_eg(ids)}); check "
-            "the sample ids"
+            f"clinical file {name!r}: only {best} of the first {len(wanted.unique())} samples "
+            f"of {where} have a row (best id column {col!r}, e.g. {_eg(out.index)} vs "
+            f"{_eg(ids)}); check the sample ids"
         )
     clin, _, _, _, _ = map_clinical(out, name)
     return coerce_clinical(clin) if len(clin.columns) else pd.DataFrame(index=out.index)

@@ -86,10 +86,11 @@ def test_read_pages_leave_the_process(tmp_path):
     assert grown(release=True) < 0.3 * size_kb
 
 
-def test_head_then_chunks_read_the_first_row_group_once_with_the_same_values(tmp_path,
+@pytest.mark.parametrize("opts", [{}, {"compression": "none", "use_dictionary": False}])
+def test_head_then_chunks_read_the_first_row_group_once_with_the_same_values(tmp_path, opts,
                                                                           monkeypatch):
     path = tmp_path / "m.parquet"
-    _write(path, rows=25, cols=12, group=10)
+    _write(path, rows=25, cols=12, group=10, **opts)
     select = np.array([3, 0, 7])
     fresh = [v for _, _, v in open_reader(inspect_table(path), False).chunks(10, select)]
     reader = open_reader(inspect_table(path), genes_on_rows=False)
@@ -97,12 +98,14 @@ def test_head_then_chunks_read_the_first_row_group_once_with_the_same_values(tmp
     np.testing.assert_array_equal(head[:, select], fresh[0][:4])
     assert list(ids) == ["S0", "S1", "S2", "S3"]
     calls = []
-    read = ParquetPart.read_row_group
-    monkeypatch.setattr(ParquetPart, "read_row_group",
-                        lambda self, rg, idx: calls.append(rg) or read(self, rg, idx))
+    for name in ("read_row_group", "read_plain"):
+        method = getattr(ParquetPart, name)
+        monkeypatch.setattr(ParquetPart, name, lambda self, rg, idx, m=method:
+                            calls.append(rg) or m(self, rg, idx))
     got = [v for _, _, v in reader.chunks(10, select)]
-    assert calls == [1, 2]  # row group 0 came from head()
+    assert 0 not in calls and {1, 2} <= set(calls)  # row group 0 came from head()
     for a, b in zip(got, fresh, strict=True):
+        assert a.flags.f_contiguous
         np.testing.assert_array_equal(a, b)
 
 

@@ -75,9 +75,9 @@ class ParquetPart:
 
     @property
     def flat(self) -> bool:
-        """Whether every field is one leaf column (field position = column index)."""
-        paths = self.reader.column_paths
-        return len(paths) == len(self.schema_arrow) and all(len(p) == 1 for p in paths)
+        """Whether fields and leaf columns pair up one to one (field position = column
+        index): as many leaf columns as fields, each field at least one."""
+        return self.metadata.num_columns == len(self.schema_arrow)
 
     @property
     def num_row_groups(self) -> int:

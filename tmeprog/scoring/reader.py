@@ -466,8 +466,12 @@ class ParquetRows(ExpressionReader):
         first = self._groups[0][0] if self._groups and self._groups[0] else 0
         if n <= first <= MAX_BATCH_ROWS:
             # the whole first row group, kept for the first chunk (decoded once)
-            self._first = self._file(0).read_row_group(0, self._names)
-            return self.sample_ids[:n], _columns_to_array(self._first.slice(0, n))
+            part = self._file(0)
+            self._first = part.read_plain(0, self._names)
+            if self._first is None:
+                self._first = part.read_row_group(0, self._names)
+                return self.sample_ids[:n], _columns_to_array(self._first.slice(0, n))
+            return self.sample_ids[:n], self._first[:n]
         batch = self._file(0).head(n, self._names)
         return self.sample_ids[:batch.num_rows], _columns_to_array(batch)
 
@@ -475,7 +479,10 @@ class ParquetRows(ExpressionReader):
         """:func:`group_arrays`, from the row group :meth:`head` decoded when it is that one."""
         first, self._first = self._first, None
         if first is not None and (part, rg) == (0, 0):
-            yield _columns_to_array(first.select([int(i) for i in select]))
+            if isinstance(first, np.ndarray):  # decoded plain: gather whole columns
+                yield first.T[np.asarray(select)].T
+            else:
+                yield _columns_to_array(first.select([int(i) for i in select]))
             return
         yield from group_arrays(self._file(part), rg, columns, rows)
 

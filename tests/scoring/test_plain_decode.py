@@ -128,9 +128,10 @@ def _compact_struct_with_everything() -> bytes:
 def test_thrift_skip_walks_every_value_type():
     blob = _compact_struct_with_everything()
     buf = np.frombuffer(blob + b"\xff\xff", dtype=np.uint8)
-    assert plain_decode._skip(buf, 0, len(buf), 12) == len(blob)
+    stack = plain_decode.new_stack()
+    assert plain_decode._skip(buf, 0, len(buf), 12, stack) == len(blob)
     for cut in range(len(blob)):  # truncated anywhere: malformed, not a read past the end
-        assert plain_decode._skip(buf[:cut], 0, cut, 12) == -1
+        assert plain_decode._skip(buf[:cut], 0, cut, 12, stack) == -1
 
 
 def test_reader_chunks_are_the_same_through_either_decoder(tmp_path, monkeypatch):

@@ -51,17 +51,22 @@ _STRUCT, _LIST, _MAP = 0, 1, 2
 _MAX_DEPTH = 64
 
 
+def new_stack() -> np.ndarray:
+    """Work space of :func:`_skip` (allocated once per row group, not per value)."""
+    return np.empty((4, _MAX_DEPTH), np.int64)
+
+
 @numba.njit(cache=True)
-def _skip(buf, p, end, t):  # pragma: no cover - compiled
+def _skip(buf, p, end, t, stack):  # pragma: no cover - compiled
     """Position after a value of compact type ``t`` at ``p`` (-1 if malformed).
 
     Iterative, with an explicit stack of open containers (numba's on-disk cache does not
-    support recursive functions).
+    support recursive functions); ``stack`` from :func:`new_stack`.
     """
-    kind = np.empty(_MAX_DEPTH, np.int64)
-    left = np.empty(_MAX_DEPTH, np.int64)
-    ta = np.empty(_MAX_DEPTH, np.int64)
-    tb = np.empty(_MAX_DEPTH, np.int64)
+    kind = stack[0]
+    left = stack[1]
+    ta = stack[2]
+    tb = stack[3]
     sp = 0
     pending = t
     while True:
@@ -175,7 +180,7 @@ def _field(buf, p, end, last):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _page_header(buf, p, end, h):  # pragma: no cover - compiled
+def _page_header(buf, p, end, h, stack):  # pragma: no cover - compiled
     """Parse a PageHeader at ``p`` into ``h``; returns the position after it, -1 if malformed.
 
     ``h``: type, uncompressed size, compressed size, num_values, encoding, definition-level
@@ -221,11 +226,11 @@ def _page_header(buf, p, end, h):  # pragma: no cover - compiled
                     v, p = _i32(buf, p, end, st)
                     h[slot] = v
                 else:
-                    p = _skip(buf, p, end, st)
+                    p = _skip(buf, p, end, st, stack)
                 if p < 0:
                     return -1
         else:
-            p = _skip(buf, p, end, t)
+            p = _skip(buf, p, end, t, stack)
         if p < 0:
             return -1
 
@@ -270,6 +275,7 @@ def _walk(buf, start, stop, n_cols, rows, want, max_def, width, out, nan):  # pr
     """Decode the wanted columns of one row group into ``out`` (bytes of a column-major
     ``rows x n_wanted`` array); True when the whole row group was understood."""
     h = np.empty(10, np.int64)
+    stack = np.empty((4, _MAX_DEPTH), np.int64)
     defined = np.empty(rows, np.uint8)
     p = start
     col_bytes = rows * width
@@ -277,7 +283,7 @@ def _walk(buf, start, stop, n_cols, rows, want, max_def, width, out, nan):  # pr
         j = want[c]
         done = 0
         while done < rows:
-            q = _page_header(buf, p, stop, h)
+            q = _page_header(buf, p, stop, h, stack)
             if q < 0:
                 return False
             ptype, usize, csize, nv = h[0], h[1], h[2], h[3]

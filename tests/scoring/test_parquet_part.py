@@ -136,3 +136,15 @@ def test_reading_plain_pages_lets_each_footer_go(tmp_path):
         assert meta() is None
     finally:
         gc.enable()
+
+
+def test_a_file_rewritten_while_mapped_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "m.parquet"
+    _write(path, compression="none", use_dictionary=False)
+    part = ParquetPart(path)
+    assert part.read_plain(0, [1, 2]) is not None
+    _write(path, rows=12, group=5, compression="none", use_dictionary=False)  # shorter now
+    for read in (lambda: part.read_plain(1, [1, 2]), lambda: part.read_row_group(1, [1]),
+                 lambda: part.read_columns([1]), lambda: part.head(3, [1])):
+        with pytest.raises(InputError, match="changed while it was being read"):
+            read()

@@ -13,16 +13,19 @@ value, so three things matter:
 
 Plain, uncompressed float columns skip pyarrow's column readers altogether
 (:meth:`ParquetPart.read_plain`, :mod:`tmeprog.scoring.plain_decode`). Files that cannot be
-mapped (e.g. some network file systems) are read the buffered way. A mapped file must not be
-rewritten while it is read.
+mapped (e.g. some network file systems) are read the buffered way. A mapped file found
+rewritten (size or modification time) before a read is an error.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 from pathlib import Path
 
 import numpy as np
+
+from tmeprog.errors import InputError
 
 
 def _reader(source, pre_buffer: bool):
@@ -61,10 +64,13 @@ class ParquetPart:
         source = None
         try:
             with open(self.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                self._version = (st.st_size, st.st_mtime_ns)
                 self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
             source = pa.BufferReader(pa.py_buffer(self._map))
         except (OSError, ValueError):  # not mappable: read it buffered
             self._map = None
+            self._version = None
         self.reader = _reader(source if source is not None else str(self.path),
                               pre_buffer=source is None)
         self._bytes = np.frombuffer(self._map, dtype=np.uint8) if self._map is not None \
@@ -91,6 +97,7 @@ class ParquetPart:
 
     def read_row_group(self, rg: int, indices: list[int]):
         """Row group ``rg``, columns ``indices``, as a pyarrow Table (one thread)."""
+        self.check_unchanged()
         try:
             return self.reader.read_row_group(rg, column_indices=indices, use_threads=False)
         finally:
@@ -104,6 +111,7 @@ class ParquetPart:
         """
         from tmeprog.scoring.plain_decode import decode_row_group
 
+        self.check_unchanged()
         plan = self._plain_plan(indices)
         span = self._span(rg)
         if plan is None or span is None:
@@ -117,6 +125,20 @@ class ParquetPart:
                                     self.metadata.row_group(rg).num_rows, want, max_def, dtype)
         finally:
             self.release(span)
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`InputError` if the mapped file was rewritten since it was opened
+        (reading a mapping past a shortened file's end would kill the process)."""
+        if self._version is None:
+            return
+        try:
+            st = os.stat(self.path)
+            same = (st.st_size, st.st_mtime_ns) == self._version
+        except OSError:
+            same = False
+        if not same:
+            raise InputError(f"{str(self.path)!r} changed while it was being read; run again "
+                             "with --overwrite once the file is complete")
 
     def _plain_plan(self, indices: list[int]):
         """(want, max_def, dtype) for :func:`decode_row_group`, or None when the columns are
@@ -170,6 +192,7 @@ class ParquetPart:
 
     def read_columns(self, indices: list[int]):
         """Columns ``indices`` of every row group, as a pyarrow Table."""
+        self.check_unchanged()
         try:
             return self.reader.read_all(column_indices=indices, use_threads=False)
         finally:
@@ -177,6 +200,7 @@ class ParquetPart:
 
     def head(self, n: int, indices: list[int]):
         """The first ``n`` rows (at least one), columns ``indices``, as a RecordBatch."""
+        self.check_unchanged()
         try:
             return next(self.reader.iter_batches(max(1, n), row_groups=range(self.num_row_groups),
                                                  column_indices=indices, use_threads=False))

@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 MIN_ARM_SIZE = 10
-"""Bootstrap CIs are NaN when more than this share of refits fail."""
+"""Arms with fewer training patients are pooled into ``"other"`` (with a warning)."""
 
 
 # --------------------------------------------------------------------------- input checks

@@ -180,6 +180,25 @@ def _field(buf, p, end, last):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _slot(parent, fid):  # pragma: no cover - compiled
+    """Where field ``fid`` of the PageHeader (``parent`` 0) or of its DataPageHeader (5) /
+    DataPageHeaderV2 (8) goes in the parsed header; -1: not kept."""
+    if parent == 0:
+        return fid - 1 if 1 <= fid <= 3 else -1  # type, uncompressed / compressed size
+    if parent == 5:
+        return 3 + fid - 1 if 1 <= fid <= 4 else -1  # num_values, encodings
+    if fid == 1:
+        return 3  # num_values
+    if fid == 2:
+        return 9  # num_nulls
+    if fid == 4:
+        return 4  # encoding
+    if fid == 5 or fid == 6:
+        return 2 + fid  # definition / repetition levels byte length
+    return -1
+
+
+@numba.njit(cache=True)
 def _page_header(buf, p, end, h, stack):  # pragma: no cover - compiled
     """Parse a PageHeader at ``p`` into ``h``; returns the position after it, -1 if malformed.
 
@@ -189,46 +208,26 @@ def _page_header(buf, p, end, h, stack):  # pragma: no cover - compiled
     """
     for i in range(h.shape[0]):
         h[i] = -1
+    parent = 0  # 0: in the PageHeader; 5 / 8: in its (v1 / v2) data page header
     fid = 0
     while True:
         fid, t, p = _field(buf, p, end, fid)
         if p < 0:
             return -1
-        if fid == 0:
-            return p
-        if fid == 1 or fid == 2 or fid == 3:
-            v, p = _i32(buf, p, end, t)
-            h[fid - 1] = v
-        elif fid == 5 or fid == 8:  # DataPageHeader / DataPageHeaderV2
+        if fid == 0:  # a stop byte: the data page header's, or the PageHeader's
+            if parent == 0:
+                return p
+            fid, parent = parent, 0
+            continue
+        if parent == 0 and (fid == 5 or fid == 8):
             if t != 12:
                 return -1
-            sid = 0
-            while True:
-                sid, st, p = _field(buf, p, end, sid)
-                if p < 0:
-                    return -1
-                if sid == 0:
-                    break
-                slot = -1
-                if fid == 5 and 1 <= sid <= 4:
-                    slot = 3 + sid - 1  # num_values, encoding, def enc, rep enc
-                elif fid == 8 and sid == 1:
-                    slot = 3
-                elif fid == 8 and sid == 2:
-                    slot = 9
-                elif fid == 8 and sid == 4:
-                    slot = 4
-                elif fid == 8 and sid == 5:
-                    slot = 7
-                elif fid == 8 and sid == 6:
-                    slot = 8
-                if slot >= 0:
-                    v, p = _i32(buf, p, end, st)
-                    h[slot] = v
-                else:
-                    p = _skip(buf, p, end, st, stack)
-                if p < 0:
-                    return -1
+            fid, parent = 0, fid
+            continue
+        slot = _slot(parent, fid)
+        if slot >= 0:
+            v, p = _i32(buf, p, end, t)
+            h[slot] = v
         else:
             p = _skip(buf, p, end, t, stack)
         if p < 0:
@@ -379,6 +378,7 @@ def decode_row_group(buf: np.ndarray, start: int, stop: int, rows: int, want: np
     out = np.empty((rows, n_out), dtype=dtype, order="F")
     nan = np.frombuffer(np.array([np.nan], dtype=dtype).tobytes(), dtype=np.uint8)
     flat = out.reshape(-1, order="F").view(np.uint8)
-    ok = _walk(buf, int(start), int(stop), want.shape[0], int(rows), want.astype(np.int64),
-               max_def.astype(np.int64), dtype.itemsize, flat, nan)
+    ok = _walk(buf, int(start), int(stop), want.shape[0], int(rows),
+               np.asarray(want, dtype=np.int64), np.asarray(max_def, dtype=np.int64),
+               dtype.itemsize, flat, nan)
     return out if ok else None

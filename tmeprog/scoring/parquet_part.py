@@ -113,16 +113,16 @@ class ParquetPart:
 
         self.check_unchanged()
         plan = self._plain_plan(indices)
-        span = self._span(rg)
+        meta = self.metadata.row_group(rg)
+        span = self._span(rg, meta)
         if plan is None or span is None:
             return None
         want, max_def, dtype = plan
         try:
-            last = self.metadata.row_group(rg).column(int(indices[-1]))
-            if last.compression != "UNCOMPRESSED":
+            if meta.column(int(indices[-1])).compression != "UNCOMPRESSED":
                 return None
-            return decode_row_group(self._bytes, span[0], span[1],
-                                    self.metadata.row_group(rg).num_rows, want, max_def, dtype)
+            return decode_row_group(self._bytes, span[0], span[1], meta.num_rows, want,
+                                    max_def, dtype)
         finally:
             self.release(span)
 
@@ -179,10 +179,11 @@ class ParquetPart:
             max_def[int(i)] = int(f.nullable)
         return want, max_def, dtype
 
-    def _span(self, rg: int) -> tuple[int, int] | None:
-        """The bytes of row group ``rg`` (its first and last column chunks; None: unknown)."""
+    def _span(self, rg: int, meta=None) -> tuple[int, int] | None:
+        """The bytes of row group ``rg`` (its first and last column chunks; None: unknown);
+        ``meta``: its metadata when the caller has it."""
         try:
-            meta = self.metadata.row_group(rg)
+            meta = meta if meta is not None else self.metadata.row_group(rg)
             first, last = meta.column(0), meta.column(meta.num_columns - 1)
             start = min(o for o in (first.dictionary_page_offset, first.data_page_offset)
                         if o is not None)

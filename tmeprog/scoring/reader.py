@@ -195,19 +195,17 @@ def _inspect_parquet(path: Path) -> Layout:
             pf = ParquetPart(part)
         except Exception as exc:
             raise InputError(f"cannot read {str(part)!r} as parquet: {exc}") from None
-        if first_cols is not None and pf.schema_arrow.equals(first_schema):
-            id_pos, values = first_cols  # same fields: no column-by-column check again
-        else:
-            id_pos, values = _parquet_schema(part, pf)
         if first_cols is None:
+            first_cols, first_schema, first_pf = _parquet_schema(part, pf), pf.schema_arrow, pf
             if not pf.flat:
                 raise InputError(f"{str(part)!r} holds nested columns; write one flat column "
                                  "per gene (or sample)")
-            first_cols, first_schema, first_pf = (id_pos, values), pf.schema_arrow, pf
-        elif (id_pos, values) != first_cols or \
-                pf.schema_arrow.names != first_schema.names:
+        elif not pf.schema_arrow.equals(first_schema) and (
+                _parquet_schema(part, pf) != first_cols
+                or pf.schema_arrow.names != first_schema.names):
             raise InputError(f"{str(part)!r} does not have the columns of {str(parts[0])!r}; "
                              "every part of a dataset needs the same columns in the same order")
+        id_pos = first_cols[0]
         groups.append(pf.group_rows())
         n = sum(groups[-1])
         if id_pos is None:
@@ -419,7 +417,7 @@ class ParquetRows(ExpressionReader):
         self._open: tuple[int, object] | None = (0, layout.first_part) \
             if layout.first_part is not None else None
         layout.first_part = None  # held here only, released with its part
-        self._first = None  # the first row group, all columns, once head() decoded it
+        self._first = None  # the first row group's values, all columns, once head() read it
 
     def _file(self, i: int):
         """Part ``i`` opened (the previous part's metadata released)."""
@@ -443,7 +441,7 @@ class ParquetRows(ExpressionReader):
         from tmeprog.scoring.slices import ParquetSlice
 
         self._first = None  # workers read every chunk themselves
-        names = tuple(int(self._names[i]) for i in select)
+        columns = tuple(int(self._names[i]) for i in select)
         files = []
         offset = 0
         for part, groups in zip(self._parts, self._groups, strict=True):
@@ -459,18 +457,14 @@ class ParquetRows(ExpressionReader):
                 if lo < hi:
                     pieces.append((path, lo - start, hi - start, nbytes, mtime))
             yield idx, self.sample_ids[a:b], None if idx in skip else ParquetSlice(
-                tuple(pieces), names)
+                tuple(pieces), columns)
 
     def head(self, n):
         n = max(1, min(n, self.n_samples))
         first = self._groups[0][0] if self._groups and self._groups[0] else 0
         if n <= first <= MAX_BATCH_ROWS:
             # the whole first row group, kept for the first chunk (decoded once)
-            part = self._file(0)
-            self._first = part.read_plain(0, self._names)
-            if self._first is None:
-                self._first = part.read_row_group(0, self._names)
-                return self.sample_ids[:n], _columns_to_array(self._first.slice(0, n))
+            self._first = next(group_arrays(self._file(0), 0, self._names, first))
             return self.sample_ids[:n], self._first[:n]
         batch = self._file(0).head(n, self._names)
         return self.sample_ids[:batch.num_rows], _columns_to_array(batch)
@@ -479,16 +473,13 @@ class ParquetRows(ExpressionReader):
         """:func:`group_arrays`, from the row group :meth:`head` decoded when it is that one."""
         first, self._first = self._first, None
         if first is not None and (part, rg) == (0, 0):
-            if isinstance(first, np.ndarray):  # decoded plain: gather whole columns
-                yield first.T[np.asarray(select)].T
-            else:
-                yield _columns_to_array(first.select([int(i) for i in select]))
+            yield first.T[np.asarray(select)].T  # whole columns gathered, column-major
             return
         yield from group_arrays(self._file(part), rg, columns, rows)
 
     def chunks(self, size, select, skip=frozenset()):
-        names = [int(self._names[i]) for i in select]
-        ch = _Chunker(size, len(names), skip)
+        columns = [int(self._names[i]) for i in select]
+        ch = _Chunker(size, len(columns), skip)
         row = 0
         for part, groups in enumerate(self._groups):
             for rg, m in enumerate(groups):
@@ -507,7 +498,7 @@ class ParquetRows(ExpressionReader):
                     continue
                 # Decoded and converted in large pieces (the cost is per column and piece),
                 # then cut into chunks.
-                for values in self._group(part, rg, names, select, m):
+                for values in self._group(part, rg, columns, select, m):
                     n_rows = len(values)
                     start = 0
                     while start < n_rows:

@@ -44,6 +44,14 @@ def all_failed(ids, error: str) -> pd.DataFrame:
                         columns=FAILED_COLUMNS)
 
 
+def failed_result(index: int, ids, error: str, scorer: Scorer | None = None) -> ChunkResult:
+    """A chunk that could not be scored at all (unreadable, or its worker died); its empty
+    scores have the scorer's columns when it is given."""
+    scores = empty_scores(scorer) if scorer is not None else \
+        pd.DataFrame(index=pd.Index([], name="sample_id"))
+    return ChunkResult(index=index, scores=scores, failed=all_failed(ids, error), error=error)
+
+
 def _take(payload, pos: np.ndarray):
     return payload.iloc[pos] if isinstance(payload, pd.DataFrame) else payload[pos]
 
@@ -113,9 +121,7 @@ class ChunkScorer:
             if isinstance(payload, ParquetSlice):
                 payload = payload.read()
         except Exception as exc:  # the chunk cannot be read here: all its samples fail
-            error = f"reading the chunk: {_message(exc)}"
-            return ChunkResult(index=index, scores=empty_scores(self.scorer),
-                               failed=all_failed(ids, error), error=error)
+            return failed_result(index, ids, f"reading the chunk: {_message(exc)}", self.scorer)
         try:
             scores = self._attempt(ids, payload, caught)
             failed = pd.DataFrame(columns=FAILED_COLUMNS)

@@ -235,12 +235,12 @@ def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
     from tmeprog.cohorts.userfiles import _index_by_id, map_clinical, read_clinical_table
 
     name = Path(path).name
-    wanted = pd.Index(ids.astype(str))
+    wanted = pd.Index(ids.astype(str)).unique()
     out, col = _index_by_id(read_clinical_table(path), f"clinical file {name!r}", wanted, None)
-    best = int(wanted.unique().isin(out.index).sum())
-    if best < MIN_CLINICAL_OVERLAP * len(wanted.unique()):
+    best = int(wanted.isin(out.index).sum())
+    if best < MIN_CLINICAL_OVERLAP * len(wanted):
         raise InputError(
-            f"clinical file {name!r}: only {best} of the first {len(wanted.unique())} samples "
+            f"clinical file {name!r}: only {best} of the first {len(wanted)} samples "
             f"of {where} have a row (best id column {col!r}, e.g. {_eg(out.index)} vs "
             f"{_eg(ids)}); check the sample ids"
         )

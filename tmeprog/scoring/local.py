@@ -12,15 +12,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 import pandas as pd
 
-from tmeprog.scoring.chunk import ChunkResult, ChunkScorer, all_failed
+from tmeprog.scoring.chunk import ChunkResult, ChunkScorer, failed_result
 
 Job = tuple[int, pd.Index, object]
-
-
-def failed_result(index: int, ids: pd.Index, error: str) -> ChunkResult:
-    """A chunk that could not be scored at all (e.g. its worker died)."""
-    return ChunkResult(index=index, scores=pd.DataFrame(index=pd.Index([], name="sample_id")),
-                       failed=all_failed(ids, error), error=error)
 
 
 class Engine:

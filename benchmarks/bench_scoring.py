@@ -203,16 +203,16 @@ def profile_chunk(served, path: Path, clin: Path, chunk: int) -> None:
     values = expr.to_numpy(copy=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        features = best(lambda: ext.transform(expr))
         stages = {
             "whole chunk (ChunkScorer)": best(lambda: task(idx, ids, payload)),
             "  input frame (Preparer.parts)": best(lambda: inp.preparer.parts(ids, payload)),
             "  per-sample coverage checks": best(lambda: cov.per_sample(expr)),
-            "  TME features (extractor.transform)": best(lambda: ext.transform(expr)),
+            "  TME features (extractor.transform)": features,
             "    of which within-sample ranking": best(lambda: rank_chunk(values, cols, use)),
             # a difference of two timings: noise can exceed it, so it is floored at zero
             "  model: design + risk + survival (difference)": max(0.0, best(
-                lambda: scorer.predict_parts(expr, clinical)) - best(
-                lambda: ext.transform(expr))),
+                lambda: scorer.predict_parts(expr, clinical)) - features),
         }
     print(f"\nper sample, chunks of {n} samples x {len(genes)} model genes (opening the input "
           f"{t_open:.2f} s once); each stage timed alone, best of 3:")

@@ -16,6 +16,12 @@ column                    dtype     meaning
 ``subtype``               string    receptor subtype: ``HR+/HER2-``, ``HER2+``, ``TNBC``
 ``pam50``                 string    PAM50 intrinsic subtype (LumA, LumB, Her2, Basal, Normal,
                                     claudin-low)
+``er_expression``,        Int       receptor status inferred from expression (1/0; see
+``pr_expression``,                  :mod:`tmeprog.features.subtypes.receptors`)
+``her2_expression``
+``er_source``             string    where ``er`` comes from: ``recorded`` or ``expression``
+``subtype_source``        string    where ``subtype`` comes from: ``recorded`` or
+                                    ``expression`` (any receptor inferred)
 ``menopause``             string    ``pre`` or ``post``
 ``chemotherapy``          Int       received chemotherapy (1/0)
 ``hormone_therapy``       Int       received endocrine therapy (1/0)
@@ -43,6 +49,11 @@ CLINICAL_DTYPES: dict[str, str] = {
     "n_nodes": "float64",
     "subtype": "string",
     "pam50": "string",
+    "er_expression": "Int64",
+    "pr_expression": "Int64",
+    "her2_expression": "Int64",
+    "er_source": "string",
+    "subtype_source": "string",
     "menopause": "string",
     "chemotherapy": "Int64",
     "hormone_therapy": "Int64",

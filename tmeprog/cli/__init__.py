@@ -12,6 +12,7 @@ from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
 from tmeprog.cli.score import score
 from tmeprog.cli.signatures import signatures_app
+from tmeprog.cli.subtypes import subtypes
 from tmeprog.cli.train import report, train
 from tmeprog.cli.ui import ui
 
@@ -26,6 +27,7 @@ app.command("train")(train)
 app.command("report")(report)
 app.command("ui")(ui)
 app.command("score")(score)
+app.command("subtypes")(subtypes)
 
 
 def main() -> None:

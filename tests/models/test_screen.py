@@ -79,3 +79,17 @@ def test_subtype_strata_and_small_strata_skipped(screen_data):
     assert "HR+/HER2-" in set(out["stratum"]) and "TNBC" not in set(out["stratum"])
     only = univariate_screen(feats, y, None)
     assert set(only["stratum"]) == {"all"} and not only["adjusted"].any()
+
+
+def test_pam50_calls_become_strata(screen_data):
+    from tmeprog.models.screen import default_strata
+
+    feats, y, clin = screen_data
+    pam = np.where(clin["er"] == 1, "LumA", "Basal")
+    clin = clin.assign(pam50=pd.array(pam, dtype="string"))
+    masks = default_strata(clin, clin.index)
+    assert {"PAM50 Basal", "PAM50 LumA"} <= set(masks)
+    assert (masks["PAM50 LumA"] == (clin["er"] == 1).to_numpy()).all()
+    out = univariate_screen(feats, y, clin, adjust=False)
+    lum = out[out["stratum"] == "PAM50 LumA"]
+    assert (lum["n"] == int((clin["er"] == 1).sum())).all()

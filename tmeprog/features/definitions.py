@@ -4,7 +4,7 @@ from __future__ import annotations
 
 #: Compartments a feature can belong to (``clinical`` is used by the model layer).
 COMPARTMENTS = ("immune", "stromal", "vascular", "metabolic", "signalling", "proliferation",
-                "clinical", "user")
+                "prognostic", "clinical", "user")
 
 #: Features scored directly from one catalogue signature with the chosen method:
 #: feature name -> catalogue signature name.

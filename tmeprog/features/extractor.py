@@ -59,17 +59,22 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         with compartment ``user``.
     min_genes : int
         Fewer genes in the input is an error (scores on tiny panels are not comparable).
+    breast_signatures : bool
+        Also compute the breast prognostic scores (21-gene, 70-gene, genomic grade,
+        EndoPredict; compartment ``prognostic``, see :mod:`tmeprog.features.prognostic`). Their
+        gene references are frozen on the training expression.
     """
 
     def __init__(self, method: str = "ssgsea", coverage_threshold: float = 0.5,
                  features: Sequence[str] | None = None,
                  extra_signatures: Mapping[str, Sequence[str]] | None = None,
-                 min_genes: int = 1000):
+                 min_genes: int = 1000, breast_signatures: bool = False):
         self.method = method
         self.coverage_threshold = coverage_threshold
         self.features = features
         self.extra_signatures = extra_signatures
         self.min_genes = min_genes
+        self.breast_signatures = breast_signatures
 
     # -- fitting -------------------------------------------------------------------------
     def _check_frame(self, X) -> pd.DataFrame:
@@ -153,7 +158,19 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
             genes = sorted({g for v in sigs.values() for g in v["up"] + v["down"]}
                            & set(self.input_genes_))
             self.reference_ = ZScoreReference().fit(X[genes])
+        self.prognostic_ = None
+        if self.breast_signatures:
+            self._fit_prognostic(X)
         return self
+
+    def _fit_prognostic(self, X: pd.DataFrame) -> None:
+        from tmeprog.features.prognostic import COMPARTMENT, fit_prognostic
+
+        self.prognostic_, cov = fit_prognostic(X, self.coverage_threshold)
+        self.coverage_ = pd.concat([self.coverage_, cov])
+        self.inactive_ = [*self.inactive_, *cov.index[~cov["ok"]]]
+        self.feature_names_out_ = [*self.feature_names_out_, *cov.index]
+        self.compartments_.update({f: COMPARTMENT for f in cov.index})
 
     @staticmethod
     def _output_names(wanted, sigs) -> list[str]:
@@ -234,7 +251,13 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         feats.index = np.concatenate([pos for pos, _, _ in groups])
         feats = feats.sort_index()
         feats.index = X.index
-        return self._assemble(feats)
+        out = self._assemble(feats)
+        if getattr(self, "prognostic_", None) is not None:
+            from tmeprog.features.prognostic import prognostic_features
+
+            out = pd.concat([out, prognostic_features(self.prognostic_, X)], axis=1)
+            out.attrs["compartments"] = dict(self.compartments_)
+        return out
 
     def _universe(self, columns: pd.Index) -> tuple[np.ndarray, pd.Index]:
         """Positions of the fitted gene universe in ``columns``, in canonical (sorted) gene
@@ -247,7 +270,9 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
 
     def _assemble(self, s: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=s.index)
-        for f in self.feature_names_out_:
+        names = [f for f in self.feature_names_out_ if f in self.signatures_
+                 or f in DEFAULT_FEATURES]
+        for f in names:
             if f in s.columns:
                 out[f] = s[f]
         if "estimate_score" in self.feature_names_out_:
@@ -258,7 +283,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
                 out["tumor_purity"] = purity
             if "stromal_fraction" in self.feature_names_out_:
                 out["stromal_fraction"] = 1.0 - purity
-        out = out[self.feature_names_out_].astype(float)
+        out = out[names].astype(float)
         out.attrs["compartments"] = dict(self.compartments_)
         return out
 

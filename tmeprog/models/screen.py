@@ -1,8 +1,9 @@
 """Univariate TME screen: Cox hazard ratio per SD of each feature, by stratum, with BH FDR.
 
 For every stratum (all samples; ER-positive and ER-negative; each receptor subtype when the
-clinical table has ``subtype``) and every feature, a lifelines ``CoxPHFitter`` (Efron ties) is
-fitted on the feature standardised within the analysed samples (HR per SD):
+clinical table has ``subtype``; each PAM50 subtype when it has ``pam50``) and every feature, a
+lifelines ``CoxPHFitter`` (Efron ties) is fitted on the feature standardised within the analysed
+samples (HR per SD):
 
 * unadjusted - the feature alone, samples with the feature recorded;
 * adjusted - plus the clinical baseline (age, grade, size, node status, ER) covariates that
@@ -30,7 +31,8 @@ COLUMNS = ["feature", "stratum", "adjusted", "hr", "ci_low", "ci_high", "p", "fd
 
 
 def default_strata(clinical: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:
-    """``all``, ``ER+``/``ER-`` (when ``er`` is recorded) and each receptor ``subtype``."""
+    """``all``, ``ER+``/``ER-`` (when ``er`` is recorded), each receptor ``subtype`` and each
+    PAM50 subtype (``pam50``, e.g. from :func:`tmeprog.features.subtypes.annotate_cohort`)."""
     strata = {"all": np.ones(len(index), bool)}
     if clinical is None:
         return strata
@@ -42,6 +44,10 @@ def default_strata(clinical: pd.DataFrame | None, index: pd.Index) -> dict[str, 
         sub = clinical["subtype"].astype("string")
         for s in sorted(sub.dropna().unique()):
             strata[str(s)] = (sub == s).fillna(False).to_numpy()
+    if "pam50" in clinical.columns:
+        pam = clinical["pam50"].astype("string")
+        for s in sorted(pam.dropna().unique()):
+            strata[f"PAM50 {s}"] = (pam == s).fillna(False).to_numpy()
     return strata
 
 

@@ -46,6 +46,9 @@ def shap_summaries(scorer, X: pd.DataFrame, ts: TrainingSet, caught: list[str]) 
     elif "er" in ts.clinical.columns and ts.clinical["er"].notna().any():
         er = ts.clinical["er"].map({1: "ER+", 0: "ER-"}).astype(object).fillna("ER unknown")
         out["by_er"] = group_importance(expl, er.rename("er"), by="compartment").reset_index()
+    if "pam50" in ts.clinical.columns and ts.clinical["pam50"].notna().any():
+        pam = ts.clinical["pam50"].astype(object).fillna("unknown").rename("pam50")
+        out["by_pam50"] = group_importance(expl, pam, by="compartment").reset_index()
     figs = {"shap/shap_01_beeswarm.png": beeswarm(expl),
             "shap/shap_02_compartments.png": compartment_bar(expl)}
     for i, f in enumerate(out["feature_importance"]["feature"].head(3), start=1):
@@ -183,7 +186,8 @@ def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion:
         log_table(t, "results", f"{name}.csv")
     for path, fig in figs.items():
         log_figure(fig, path)
-    for name in ("feature_importance", "compartments", "by_cohort", "by_subtype", "by_er"):
+    for name in ("feature_importance", "compartments", "by_cohort", "by_subtype", "by_er",
+                 "by_pam50"):
         if name in shap_out:
             log_table(shap_out[name], "shap", f"{name}.csv")
     for path, fig in shap_out.get("figures", {}).items():

@@ -41,19 +41,26 @@ class TaskConfig:
 
 @dataclass
 class DataConfig:
-    """Cohorts and endpoint."""
+    """Cohorts and endpoint.
+
+    ``subtype_calls`` joins PAM50 subtypes and expression-inferred receptor status to each
+    cohort's clinical table (fitted per cohort; recorded values are kept).
+    """
 
     cohorts: list[str] = field(default_factory=lambda: ["gse1992", "gse4335", "gse3143"])
     endpoint: str = "auto"
+    subtype_calls: bool = False
 
 
 @dataclass
 class FeatureConfig:
-    """TME feature extraction."""
+    """TME feature extraction (``breast_signatures`` adds the 21-gene, 70-gene, genomic grade
+    and EndoPredict scores, compartment ``prognostic``)."""
 
     method: str = "ssgsea"
     coverage_threshold: float = 0.5
     signatures: list[str] = field(default_factory=list)
+    breast_signatures: bool = False
 
 
 @dataclass

@@ -48,6 +48,11 @@ class Scorer:
         Horizons of the survival probabilities (prognosis).
     cutpoints : tuple of float
         Risk-score tertile cut points of the training data (prognosis).
+    subtyper : SubtypeCaller or None
+        Fitted subtype caller (:class:`tmeprog.features.subtypes.SubtypeCaller`): clinical
+        values the input lacks (``pam50``, ``er``, ``subtype`` ...) are filled from expression
+        with its frozen reference, so a patient alone gets the calls it gets within the
+        training cohort; recorded values are never overwritten.
     """
 
     task: str
@@ -58,6 +63,7 @@ class Scorer:
     horizons_months: list[float] = field(default_factory=list)
     cutpoints: tuple[float, float] = (np.nan, np.nan)
     info: dict = field(default_factory=dict)
+    subtyper: object | None = None
 
     @property
     def feature_columns(self) -> list[str]:
@@ -145,8 +151,20 @@ class Scorer:
                     )
                 parts.append(values[feats].apply(pd.to_numeric, errors="coerce"))
         if self.clinical_columns:
-            parts.append(self.clinical_design(clinical))
+            parts.append(self.clinical_design(self.with_subtype_calls(values, clinical)))
         return pd.concat(parts, axis=1)[self.design_columns]
+
+    def with_subtype_calls(self, values: pd.DataFrame, clinical: pd.DataFrame) -> pd.DataFrame:
+        """``clinical`` completed with the frozen subtype caller's calls (when there is one)."""
+        caller = getattr(self, "subtyper", None)  # scorers saved before it existed have none
+        if caller is None or not values.columns.isin(caller.pam50_.genes_).any():
+            return clinical
+        from tmeprog.features.subtypes import fill_subtype_calls
+
+        expr = values
+        if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
+            expr = expr.apply(pd.to_numeric, errors="coerce")
+        return fill_subtype_calls(caller, expr, clinical)
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Scores of every row of ``frame`` (index kept)."""

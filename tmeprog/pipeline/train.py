@@ -90,9 +90,58 @@ class _Steps:
         self.progress.advance(self.task)
 
 
-def _load(cfg: PipelineConfig, cohorts: list[str] | None):
+def _load(cfg: PipelineConfig, cohorts: list[str] | None, caught: list[str]):
     names = list(cohorts) if cohorts else list(cfg.data.cohorts)
-    return [load_cohort(n) for n in names]
+    loaded = [load_cohort(n) for n in names]
+    if cfg.data.subtype_calls:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            loaded = [_with_subtype_calls(c) for c in loaded]
+        caught.extend(sorted({str(x.message) for x in w if issubclass(x.category, UserWarning)}))
+    return loaded
+
+
+def _with_subtype_calls(cohort):
+    """The cohort with PAM50 and receptor calls joined to its clinical table (fitted on the
+    cohort itself; recorded values kept)."""
+    if cohort.expression is None:
+        return cohort
+    from tmeprog.features.subtypes import annotate_cohort
+
+    return annotate_cohort(cohort)[0]
+
+
+def _attach_subtyper(sc: Scorer, cfg: PipelineConfig, ts: TrainingSet) -> str:
+    """Give the served model a frozen subtype caller when it can use one; say what was done."""
+    if not sc.clinical_columns:
+        return "not needed by the served model (it uses no clinical covariate)"
+    if sc.extractor is None:
+        return ("not computed by the served model (it reads no expression): inputs must carry "
+                "pam50 / er themselves")
+    sc.subtyper = _serving_subtyper(cfg, ts)
+    if sc.subtyper is None:
+        return ("not computed by the served model (training cohorts from several platforms): "
+                "inputs must carry pam50 / er themselves")
+    return "missing pam50 / er / subtype filled from expression, reference frozen at training"
+
+
+def _serving_subtyper(cfg: PipelineConfig, ts: TrainingSet):
+    """The subtype caller of the served model, frozen on the training expression.
+
+    Only when the training cohorts share one platform: a per-gene reference pooled over
+    platforms would mix their scales and give wrong calls. Otherwise ``None`` (inputs then
+    bring their own ``pam50`` / ``er`` columns).
+    """
+    if not cfg.data.subtype_calls or ts.expression is None:
+        return None
+    if len({c.meta.platform for c in ts.cohorts}) > 1:
+        return None
+    from tmeprog.features.subtypes import SubtypeCaller
+
+    er = ts.clinical["er"] if "er" in ts.clinical.columns else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return SubtypeCaller().fit(ts.expression, er=er)
 
 
 def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str]):
@@ -112,7 +161,8 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str]):
             extra.update(read_gmt(p))
     ext = TMEFeatureExtractor(method=cfg.features.method,
                               coverage_threshold=cfg.features.coverage_threshold,
-                              extra_signatures=extra or None)
+                              extra_signatures=extra or None,
+                              breast_signatures=cfg.features.breast_signatures)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         ext.fit(ts.expression)
@@ -223,6 +273,8 @@ def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
                 horizons_months=list(cfg.validation.horizons_months)
                 if cfg.task.kind == "prognosis" else [],
                 info={"champion": champion, "endpoints": ts.endpoints})
+    if cfg.data.subtype_calls:
+        sc.info["subtype_calls"] = _attach_subtyper(sc, cfg, ts)
     if cfg.task.kind == "prognosis":
         sc.cutpoints = tertile_cutpoints(model.predict(X))
     return sc
@@ -260,7 +312,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     caught: list[str] = []
     with _Steps(7, progress) as steps:
         steps.step("loading cohorts")
-        loaded = _load(cfg, cohorts)
+        loaded = _load(cfg, cohorts, caught)
         ts = assemble(loaded, cfg.data.endpoint, cfg.task.kind)
         steps.done()
 

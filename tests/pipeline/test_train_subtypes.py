@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import mlflow
@@ -21,12 +20,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     store = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    cwd = os.getcwd()
-    os.chdir(tmp_path_factory.mktemp("run"))
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # the run writes beside the working folder
+        mp.chdir(tmp_path_factory.mktemp("run"))
         out = train(load_config(CONFIG), tracking_uri=store, progress=False, quick=True)
-    finally:
-        os.chdir(cwd)
     mlflow.set_tracking_uri(store)
     return out
 

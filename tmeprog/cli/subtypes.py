@@ -8,17 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import (
-    ANNOT_OPT,
-    CLINICAL_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    emit_json,
-    err,
-    fail,
-    load_input,
-    out,
-)
+from tmeprog.cli import common
 from tmeprog.errors import TmeprogError
 
 
@@ -65,22 +55,22 @@ def _print(summary: dict, coverage, name: str) -> None:
         if has_er:
             row.append(_pct(r.get("er_negative_share")))
         t.add_row(*row)
-    out.print(t)
+    common.out.print(t)
     miss = summary["genes"]["missing"]
     if miss:
-        out.print(f"PAM50 genes missing: {', '.join(miss)}")
+        common.out.print(f"PAM50 genes missing: {', '.join(miss)}")
     if has_er:
         a = summary["er_agreement"]
-        out.print(f"ER from expression vs recorded ER: {a['n']} samples, agreement "
+        common.out.print(f"ER from expression vs recorded ER: {a['n']} samples, agreement "
                   f"{_pct(a['agreement'])}, kappa "
                   f"{'-' if a['kappa'] is None else format(a['kappa'], '.2f')}; Basal calls "
                   f"ER-negative {_pct(summary['basal_er_negative'])}, LumA calls ER-positive "
                   f"{_pct(summary['luma_er_positive'])}")
     pos = summary["receptor_positive_share"]
-    out.print("positive from expression: " + ", ".join(
+    common.out.print("positive from expression: " + ", ".join(
         f"{k.upper()} {_pct(v) if v is not None else 'not called'}" for k, v in pos.items()))
     if coverage is not None:
-        out.print("signature genes present: " + ", ".join(
+        common.out.print("signature genes present: " + ", ".join(
             f"{k} {r.n_present}/{r.n_genes}{'' if r.ok else ' (NaN: below coverage)'}"
             for k, r in coverage.iterrows()))
 
@@ -100,8 +90,8 @@ def subtypes(
                                          "signatures."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
-    annotation: str = ANNOT_OPT,
+    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT, annotation: str = common.ANNOT_OPT,
 ) -> None:
     """PAM50 subtypes, receptor status from expression and breast prognostic scores.
 
@@ -116,19 +106,19 @@ def subtypes(
     try:
         table_format(output)
         if output.exists() and not overwrite:
-            fail(f"{output} exists; pass --overwrite to replace it")
-        cohort = load_input(input, clinical, scale, orientation, annotation)
+            common.fail(f"{output} exists; pass --overwrite to replace it")
+        cohort = common.load_input(input, clinical, scale, orientation, annotation)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             calls, caller, coverage = _compute(cohort, centring, variant, min_genes, signatures)
         summary = subtype_summary(calls, cohort.clinical, caller.pam50_)
         write_table(calls, output, overwrite=overwrite)
     except TmeprogError as exc:
-        fail(exc)
+        common.fail(exc)
     for msg in dict.fromkeys(str(w.message) for w in caught):
-        err.print(f"[yellow]warning:[/] {msg}", highlight=False)
+        common.err.print(f"[yellow]warning:[/] {msg}", highlight=False)
     if as_json:
-        emit_json({"cohort": cohort.name, "output": str(output), **summary})
+        common.emit_json({"cohort": cohort.name, "output": str(output), **summary})
         return
     _print(summary, coverage, cohort.name)
-    out.print(f"{len(calls)} samples -> {output}")
+    common.out.print(f"{len(calls)} samples -> {output}")

@@ -70,3 +70,13 @@ def test_report_renders_in_headless_chromium(run_dir, tmp_path):
                     html_path.as_uri()], capture_output=True, timeout=120)
     img = plt.imread(shot)
     assert img.shape[0] > 500 and img.std() > 0.05  # a page with content, not a blank canvas
+
+
+def test_report_shows_shap_by_pam50_subtype(run_dir):
+    (run_dir / "shap").mkdir()
+    pd.DataFrame({"pam50": ["LumA", "Basal"], "immune": [0.1, 0.3],
+                  "prognostic": [0.2, 0.05]}).to_csv(run_dir / "shap" / "by_pam50.csv",
+                                                      index=False)
+    text = build_report(run_dir, {"run_id": "r1", "experiment": "e", "start_time": "t"})
+    assert "TME compartments by PAM50 subtype" in text and "Basal" in text
+    assert "by receptor subtype" not in text  # no table, no heading

@@ -98,6 +98,12 @@ def build_report(run_dir: Path, run_info: dict) -> str:
     comp = run_dir / "shap" / "compartments.csv"
     if comp.exists():
         parts += ["<h2>TME compartments (mean |SHAP|)</h2>", _table(pd.read_csv(comp))]
+    for name, label in (("by_subtype", "receptor subtype"), ("by_pam50", "PAM50 subtype"),
+                        ("by_er", "ER status")):
+        path = run_dir / "shap" / f"{name}.csv"
+        if path.exists():
+            parts += [f"<h2>TME compartments by {label} (mean |SHAP|)</h2>",
+                      _table(pd.read_csv(path))]
     figs = sorted((run_dir / "figures").glob("*.png")) + sorted((run_dir / "shap").glob("*.png"))
     if figs:
         parts += ["<h2>Figures</h2>"] + [_img(f) for f in figs]

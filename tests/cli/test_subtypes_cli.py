@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -101,6 +102,21 @@ def test_single_sample_with_median_centring(tmp_path, gse1992):
     path = _write(_genes(gse1992).iloc[[0]], tmp_path / "one.tsv")
     _fails(["subtypes", path, "--scale", "log2_ratio", "--centring", "median"],
            tmp_path / "o.parquet", "at least 10 samples", "centring='none'")
+
+
+def test_single_sample_without_centring_gets_its_cohort_call(tmp_path, gse1992):
+    expr = _genes(gse1992)
+    whole, one = tmp_path / "whole.parquet", tmp_path / "one.parquet"
+    for src, out in ((expr, whole), (expr.iloc[[3]], one)):
+        path = _write(src, tmp_path / f"{out.stem}.tsv")
+        res = runner.invoke(app, ["subtypes", path, "--scale", "log2_ratio", "--centring",
+                                  "none", "-o", str(out)])
+        assert res.exit_code == 0, res.output
+    alone, within = pd.read_parquet(one), pd.read_parquet(whole).iloc[[3]]
+    assert alone["pam50"].iloc[0] == within["pam50"].iloc[0]
+    np.testing.assert_allclose(alone["pam50_confidence"], within["pam50_confidence"])
+    assert alone["er_expression"].isna().all()  # a mixture needs a cohort
+    assert "rs" not in alone.columns
 
 
 def test_one_er_class_under_balanced_centring(tmp_path, gse1992):

@@ -22,6 +22,7 @@ def _compute(cohort, centring: str, variant: str, min_genes: int | None, signatu
 
     from tmeprog.errors import InputError
     from tmeprog.features.subtypes import BreastSignatureScorer, SubtypeCaller, rs_group
+    from tmeprog.features.subtypes.reference import MIN_REFERENCE_SAMPLES
 
     if cohort.expression is None:
         raise InputError(f"cohort {cohort.name!r} has no gene expression (a clinical-only cohort "
@@ -31,7 +32,11 @@ def _compute(cohort, centring: str, variant: str, min_genes: int | None, signatu
     caller = SubtypeCaller(variant=variant, centring=centring, min_genes=min_genes)
     calls = caller.fit(expr, er=er).transform(expr)
     coverage = None
-    if signatures:
+    if signatures and len(expr) < MIN_REFERENCE_SAMPLES:
+        warnings.warn(f"signature scores not computed: their gene references need at least "
+                      f"{MIN_REFERENCE_SAMPLES} samples (got {len(expr)})", UserWarning,
+                      stacklevel=2)
+    elif signatures:
         grade = cohort.clinical.get("grade")
         has_grade = grade is not None and (grade == 1).sum() >= 2 and (grade == 3).sum() >= 2
         scorer = BreastSignatureScorer().fit(expr, grade=grade if has_grade else None)

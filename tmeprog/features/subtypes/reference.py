@@ -94,9 +94,9 @@ def check_reference_size(n: int, centring: str, where: str) -> None:
     if n < MIN_REFERENCE_SAMPLES:
         raise InputError(
             f"{where}: centring={centring!r} computes each gene's reference from the cohort, "
-            f"which needs at least {MIN_REFERENCE_SAMPLES} samples (got {n}). To call a single "
-            "sample or a small batch, fit the classifier on a reference cohort and predict "
-            "with it (the patient then gets the call it gets within that cohort), or use "
+            f"which needs at least {MIN_REFERENCE_SAMPLES} samples (got {n}). To score a "
+            "single sample or a small batch, fit on a reference cohort and apply the fitted "
+            "estimator (the patient then gets what it gets within that cohort), or use "
             "centring='none' for data already centred against a reference")
 
 

@@ -1,5 +1,8 @@
-"""Features: signature scoring kernels (ssGSEA, singscore, z-score) and TME extractors."""
+"""Features: signature scoring kernels (ssGSEA, singscore, z-score, GSVA), quanTIseq
+deconvolution, PROGENy pathway activity, and the TME extractor."""
 
+from tmeprog.features.deconvolution import DeconvolutionWarning, QuanTIseq, deconvolve
+from tmeprog.features.gsva import GSVAReference
 from tmeprog.features.scoring import (
     DroppedGenesWarning,
     EmptySignatureWarning,
@@ -9,9 +12,13 @@ from tmeprog.features.scoring import (
 from tmeprog.features.zscore import ZScoreReference
 
 __all__ = [
+    "DeconvolutionWarning",
     "DroppedGenesWarning",
     "EmptySignatureWarning",
+    "GSVAReference",
+    "QuanTIseq",
     "ZScoreReference",
+    "deconvolve",
     "score_chunks",
     "score_signatures",
 ]

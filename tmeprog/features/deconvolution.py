@@ -26,7 +26,12 @@ Bad input: a stated scale the values contradict (log data said linear, linear sa
 negative linear values and infinite values raise :class:`~tmeprog.errors.InputError`;
 samples that look like two-colour log ratios, all-zero samples and samples with fewer than
 ``min_coverage`` of the signature genes get NaN and one :class:`DeconvolutionWarning` naming
-them.
+them. Tumour samples whose fit saturates (Other = 0) are kept but named in a warning.
+
+Absolute level: quanTIseq's reference is RNA-seq TPM. On microarrays (background intensity
+makes every signature gene look expressed) and on platforms with far fewer genes than
+RNA-seq (the 1e6 rescale then inflates each gene), fractions rank samples correctly but their
+absolute level is not calibrated.
 """
 
 from __future__ import annotations
@@ -40,9 +45,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
+from tmeprog.features.definitions import FRACTION_FEATURES
 from tmeprog.signatures.references import load_til10
 
-#: quanTIseq cell type -> output column.
+#: quanTIseq cell type -> output column (all output columns:
+#: :data:`~tmeprog.features.definitions.FRACTION_FEATURES`).
 CELL_COLUMNS: dict[str, str] = {
     "B.cells": "frac_b_cells", "Macrophages.M1": "frac_macrophages_m1",
     "Macrophages.M2": "frac_macrophages_m2", "Monocytes": "frac_monocytes",
@@ -50,9 +57,6 @@ CELL_COLUMNS: dict[str, str] = {
     "T.cells.CD4": "frac_t_cells_cd4", "T.cells.CD8": "frac_t_cells_cd8",
     "Tregs": "frac_tregs", "Dendritic.cells": "frac_dendritic_cells",
 }
-#: Every output column, in order.
-FRACTION_FEATURES: tuple[str, ...] = (*CELL_COLUMNS.values(), "frac_other", "til_fraction",
-                                      "immune_fraction")
 TIL_CELLS = ("frac_b_cells", "frac_t_cells_cd4", "frac_t_cells_cd8", "frac_tregs",
              "frac_nk_cells")
 SCALES = ("linear", "log2", "log2p1")
@@ -288,6 +292,16 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
                 else:
                     out[start + i] = self._one(A_all[have], b_all[i, have], scaling, sig)
         self._warn(why)
+        if self.tumor:  # a tumour sample with no room for tumour cells: the fit saturated
+            full = np.flatnonzero(out[:, -1] == 0)
+            if len(full):
+                shown = ", ".join(map(str, X.index[full[:5]])) + (" ..." if len(full) > 5
+                                                                  else "")
+                warnings.warn(
+                    f"quanTIseq: {len(full)} tumour sample(s) come out 100% immune (Other = 0), "
+                    f"which suggests their scale does not match quanTIseq's TPM reference "
+                    f"(e.g. array intensities with a high background); read their fractions "
+                    f"as relative only: {shown}", DeconvolutionWarning, stacklevel=2)
         return self._frame(out, X.index)
 
     def _one(self, A, b, scaling, sig) -> np.ndarray:

@@ -202,8 +202,9 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
     arrays : bool, default False
         Microarray data: quantile-normalise onto a target frozen at fit and keep quanTIseq's
         RNA-seq noisy genes.
-    tumor : bool, default True
-        Tumour samples: drop the signature genes quanTIseq found aberrant in tumours.
+    tumor : bool, default False
+        Tumour samples: drop the signature genes quanTIseq found aberrant in tumours
+        (recommended for tumours; off by default, as in quanTIseq).
     mrna_scaling : bool, default True
         Correct for the mRNA content of each cell type.
     min_coverage : float, default 0.5
@@ -217,7 +218,7 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
         Frozen quantile-normalisation target (``arrays=True``).
     """
 
-    def __init__(self, scale: str = "log2", arrays: bool = False, tumor: bool = True,
+    def __init__(self, scale: str = "log2", arrays: bool = False, tumor: bool = False,
                  mrna_scaling: bool = True, min_coverage: float = 0.5):
         self.scale = scale
         self.arrays = arrays
@@ -337,7 +338,7 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
 
 
 def deconvolve(expression: pd.DataFrame, method: str = "quantiseq", *, scale: str,
-               arrays: bool = False, tumor: bool = True, mrna_scaling: bool = True,
+               arrays: bool = False, tumor: bool = False, mrna_scaling: bool = True,
                min_coverage: float = 0.5) -> pd.DataFrame:
     """Cell fractions of every sample.
 
@@ -366,3 +367,53 @@ def deconvolve(expression: pd.DataFrame, method: str = "quantiseq", *, scale: st
     est = cls(scale=scale, arrays=arrays, tumor=tumor, mrna_scaling=mrna_scaling,
               min_coverage=min_coverage)
     return est.fit(expression).transform(expression)
+
+
+_ARRAY_WORDS = ("array", "affymetrix", "agilent", "beadchip", "genechip", "hg-u", "u133")
+
+
+def cohort_options(scale: str, input_scale: str | None = None, platform: str = "",
+                   arrays: bool | None = None, tumor: bool | None = None,
+                   tumour_cohort: bool = False) -> dict:
+    """Extractor options for deconvolving a cohort's log expression.
+
+    Parameters
+    ----------
+    scale : str
+        The cohort's expression scale (``log2`` or ``log2_ratio``).
+    input_scale : str, optional
+        The scale the file was read on, before tmeprog took log2(x + 1) of linear data.
+    platform : str
+        Platform description; microarray words (Affymetrix, Agilent, BeadChip, array ...)
+        switch on quanTIseq's array mode unless ``arrays`` says otherwise.
+    arrays : bool, optional
+        Microarray data, when known.
+    tumor : bool, optional
+        Tumour samples, when known; default ``tumour_cohort``.
+    tumour_cohort : bool
+        Whether the cohort is known to hold tumours (tmeprog's registered breast cohorts).
+
+    Returns
+    -------
+    dict
+        ``expression_scale``, ``arrays`` and ``tumor`` for :class:`~tmeprog.features.extractor.
+        TMEFeatureExtractor`.
+
+    Raises
+    ------
+    InputError
+        Two-colour log ratios, or counts (no gene length: not TPM).
+    """
+    if scale == "log2_ratio" or input_scale == "log2_ratio":
+        raise InputError("quanTIseq needs absolute expression, but this cohort holds two-colour "
+                         "log ratios against a reference: their values carry no absolute "
+                         "abundance, so cell fractions cannot be computed (drop "
+                         "--deconvolution for this cohort).")
+    if input_scale == "counts":
+        raise InputError("quanTIseq needs TPM (gene-length normalised); this cohort was read "
+                         "as raw counts, which only give CPM. Convert the counts to TPM first.")
+    if arrays is None:
+        arrays = any(w in platform.lower() for w in _ARRAY_WORDS)
+    linear_input = input_scale in ("tpm", "linear")
+    return {"expression_scale": "log2p1" if linear_input else "log2", "arrays": bool(arrays),
+            "tumor": bool(tumour_cohort if tumor is None else tumor)}

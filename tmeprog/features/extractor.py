@@ -83,6 +83,8 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         of TPM/FPKM).
     arrays : bool
         Microarray data (quanTIseq: quantile normalisation, RNA-seq gene removal skipped).
+    tumor : bool
+        Tumour samples (quanTIseq: drop the genes aberrantly expressed in tumours).
     """
 
     def __init__(self, method: str = "ssgsea", coverage_threshold: float = 0.5,
@@ -90,7 +92,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
                  extra_signatures: Mapping[str, Sequence[str]] | None = None,
                  min_genes: int = 1000, deconvolution: str | None = None,
                  pathways: str | None = None, expression_scale: str = "log2",
-                 arrays: bool = False):
+                 arrays: bool = False, tumor: bool = False):
         self.method = method
         self.coverage_threshold = coverage_threshold
         self.features = features
@@ -100,6 +102,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         self.pathways = pathways
         self.expression_scale = expression_scale
         self.arrays = arrays
+        self.tumor = tumor
 
     # -- fitting -------------------------------------------------------------------------
     def _check_frame(self, X) -> pd.DataFrame:
@@ -204,6 +207,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
                 raise InputError(f"expression_scale={self.expression_scale!r}; the extractor "
                                  "takes log expression: 'log2' or 'log2p1'")
             self.deconvolver_ = cls(scale=self.expression_scale, arrays=self.arrays,
+                                    tumor=self.tumor,
                                     min_coverage=self.coverage_threshold).fit(X)
         if self.pathways is not None:
             cls = get_method(self.pathways, "activity").load()

@@ -177,3 +177,12 @@ def test_unusable_samples_get_nan_and_one_named_warning():
         assert s in text
         assert got.loc[s].isna().all()
     assert got.loc["ok"].notna().all()
+
+
+def test_log_with_a_floor_is_not_taken_for_log_ratios():
+    # log2(TPM + 0.001) (as some public exports): many negatives, but a floor at log2(0.001)
+    tpm = mixture(np.full(10, 0.03))
+    tpm.iloc[0, -1500:] = 0.0
+    got = deconvolve(np.log2(tpm + 0.001), scale="log2", tumor=False)
+    want = deconvolve(tpm + 0.001, scale="linear", tumor=False)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=1e-9)

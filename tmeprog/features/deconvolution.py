@@ -92,8 +92,12 @@ def _check_frame(X) -> pd.DataFrame:
         dup = list(dict.fromkeys(X.columns[X.columns.duplicated()]))[:5]
         raise InputError(f"expression has duplicated gene columns {dup}; harmonise genes "
                          "first (tmeprog.cohorts.genes.harmonise_genes).")
-    bad = [c for c, t in X.dtypes.items() if not pd.api.types.is_numeric_dtype(t)
-           or pd.api.types.is_bool_dtype(t)]
+    def non_numeric(t) -> bool:
+        return not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+
+    bad = []
+    if any(non_numeric(t) for t in pd.unique(X.dtypes)):
+        bad = [c for c, t in X.dtypes.items() if non_numeric(t)]
     if bad:
         raise InputError(f"expression has non-numeric gene columns {bad[:5]}; pass numbers "
                          "only.")
@@ -128,12 +132,19 @@ def _check_values(x: np.ndarray, index: pd.Index, columns: pd.Index, scale: str)
 
 
 def _ratio_like(x: np.ndarray) -> np.ndarray:
-    """Samples that look like two-colour log ratios: centred on 0, many negative values."""
+    """Samples that look like two-colour log ratios: median near 0, many negative values,
+    and no floor (log expression of unexpressed genes piles up at its minimum, e.g.
+    log2(0 + 0.001); ratios do not)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        q25, q50, q75 = np.nanquantile(x, [0.25, 0.5, 0.75], axis=1)
-        neg = np.nanmean(np.where(np.isnan(x), np.nan, x < 0), axis=1)
-    return (np.abs(q50) <= 0.25 * np.maximum(q75 - q25, 1e-12)) & (neg >= 0.25)
+        finite = np.isfinite(x)
+        # the median of at most 2,000 evenly spaced genes: as telling, and per sample
+        sub = x[:, ::max(1, x.shape[1] // 2000)]
+        med = np.median(sub, axis=1) if finite.all() else np.nanmedian(sub, axis=1)
+        n = np.maximum(finite.sum(axis=1), 1)
+        neg = (np.where(finite, x, 0.0) < 0).sum(axis=1) / n
+        at_min = (x == np.nanmin(x, axis=1, keepdims=True)).sum(axis=1) / n
+    return (np.abs(med) < 1.0) & (neg >= 0.15) & (at_min < 0.05)
 
 
 def _unlog(x: np.ndarray, scale: str) -> np.ndarray:
@@ -172,24 +183,41 @@ def _quantile_map(y: np.ndarray, target: np.ndarray) -> np.ndarray:
     return out
 
 
+class _System:
+    """quanTIseq's least squares on one set of signature genes, factored once.
+
+    ``solve(b)`` returns the fractions ``f >= 0``, ``sum(f) <= 1`` minimising
+    ``||A f - b||^2``, then mRNA-scaled. ``A`` is divided by its largest singular value for
+    conditioning, as quanTIseq does (the solution is unchanged).
+    """
+
+    def __init__(self, A: np.ndarray, scaling: np.ndarray):
+        k = A.shape[1]
+        self.s = np.linalg.norm(A, 2)
+        self.As = np.ascontiguousarray(A / self.s)
+        self.G = self.As.T @ self.As
+        self.C = np.hstack([np.eye(k), -np.ones((k, 1))])
+        self.h = np.r_[np.zeros(k), -1.0]
+        self.scaling = scaling
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        try:
+            f = quadprog.solve_qp(self.G, self.As.T @ (b / self.s), self.C, self.h)[0]
+        except ValueError as exc:  # a singular signature on too few genes
+            raise InputError(f"quanTIseq's least squares has no unique solution on these "
+                             f"{self.As.shape[0]} signature genes ({exc}); give more genes."
+                             ) from None
+        f = np.maximum(f, 0.0)
+        total = f.sum()
+        if total <= 0:
+            return f
+        f = f / self.scaling
+        return f / f.sum() * total
+
+
 def _solve(A: np.ndarray, b: np.ndarray, scaling: np.ndarray) -> np.ndarray:
     """Constrained least squares (f >= 0, sum f <= 1), then mRNA scaling."""
-    k = A.shape[1]
-    s = np.linalg.norm(A, 2)  # conditioning, as quanTIseq: the solution is unchanged
-    As, bs = A / s, b / s
-    C = np.hstack([np.eye(k), -np.ones((k, 1))])
-    h = np.r_[np.zeros(k), -1.0]
-    try:
-        f = quadprog.solve_qp(As.T @ As, As.T @ bs, C, h)[0]
-    except ValueError as exc:  # a singular signature on too few genes
-        raise InputError(f"quanTIseq's least squares has no unique solution on these "
-                         f"{A.shape[0]} signature genes ({exc}); give more genes.") from None
-    f = np.maximum(f, 0.0)
-    total = f.sum()
-    if total <= 0:
-        return f
-    f = f / scaling
-    return f / f.sum() * total
+    return _System(A, scaling).solve(b)
 
 
 class QuanTIseq(TransformerMixin, BaseEstimator):
@@ -270,8 +298,10 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
                                 f"{n_sig} signature genes": []}
         reasons = list(why)
         values = X.to_numpy(copy=False)
+        systems: dict = {}  # one factored system per pattern of present signature genes
         for start in range(0, len(X), _CHUNK):
-            x = np.asarray(values[start:start + _CHUNK], dtype=np.float64)
+            # C order: each row's sums then do not depend on the other rows (alone = cohort)
+            x = np.ascontiguousarray(values[start:start + _CHUNK], dtype=np.float64)
             idx = X.index[start:start + _CHUNK]
             _check_values(x, idx, X.columns, self.scale_)
             ratio = _ratio_like(x) if self.scale_ != "linear" else np.zeros(len(x), bool)
@@ -291,7 +321,8 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
                 elif have.sum() < self.min_coverage * n_sig:
                     why[reasons[2]].append(idx[i])
                 else:
-                    out[start + i] = self._one(A_all[have], b_all[i, have], scaling, sig)
+                    out[start + i] = self._one(systems, have, A_all, b_all[i, have], scaling,
+                                               sig)
         self._warn(why)
         if self.tumor:  # a tumour sample with no room for tumour cells: the fit saturated
             full = np.flatnonzero(out[:, -1] == 0)
@@ -305,13 +336,19 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
                     f"as relative only: {shown}", DeconvolutionWarning, stacklevel=2)
         return self._frame(out, X.index)
 
-    def _one(self, A, b, scaling, sig) -> np.ndarray:
-        f = _solve(A, b, scaling)
+    @staticmethod
+    def _one(systems: dict, have, A_all, b, scaling, sig) -> np.ndarray:
         cells = list(sig.columns)
         cd4, treg = cells.index("T.cells.CD4"), cells.index("Tregs")
+        keep = [j for j in range(len(cells)) if j != cd4]
+        key = have.tobytes()
+        if key not in systems:
+            A = A_all[have]
+            systems[key] = (_System(A, scaling), _System(A[:, keep], scaling[keep]))
+        full_fit, no_cd4 = systems[key]
+        f = full_fit.solve(b)
         if f[treg] < MIN_TREGS:
-            keep = [j for j in range(len(cells)) if j != cd4]
-            t2 = _solve(A[:, keep], b, scaling[keep])[keep.index(treg)]
+            t2 = no_cd4.solve(b)[keep.index(treg)]
             f[treg] = (t2 + f[treg]) / 2
             f[cd4] = max(0.0, f[cd4] - (t2 + f[treg]) / 2)
         full = np.r_[f, max(0.0, 1.0 - f.sum())]

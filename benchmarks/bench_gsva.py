@@ -38,7 +38,7 @@ gmt <- strsplit(readLines(file.path(d, "sets.gmt")), "\t", fixed = TRUE)
 sets <- lapply(gmt, function(v) v[-(1:2)]); names(sets) <- vapply(gmt, `[`, "", 1)
 t <- system.time(es <- gsva(x, sets, method = "gsva", kcdf = "Gaussian", min.sz = 1,
                             max.sz = Inf, verbose = FALSE, parallel.sz = 1))[["elapsed"]]
-writeBin(as.vector(t(es)), file.path(d, "es.bin"))
+writeBin(as.vector(es), file.path(d, "es.bin"))  # sample-major: sets fastest
 cat(t, "\n")
 """
 

@@ -135,15 +135,15 @@ def _ratio_like(x: np.ndarray) -> np.ndarray:
     """Samples that look like two-colour log ratios: median near 0, many negative values,
     and no floor (log expression of unexpressed genes piles up at its minimum, e.g.
     log2(0 + 0.001); ratios do not)."""
+    # at most 2,000 evenly spaced genes of each sample tell as much, and stay per sample
+    sub = x[:, ::max(1, x.shape[1] // 2000)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        finite = np.isfinite(x)
-        # the median of at most 2,000 evenly spaced genes: as telling, and per sample
-        sub = x[:, ::max(1, x.shape[1] // 2000)]
+        finite = np.isfinite(sub)
         med = np.median(sub, axis=1) if finite.all() else np.nanmedian(sub, axis=1)
         n = np.maximum(finite.sum(axis=1), 1)
-        neg = (np.where(finite, x, 0.0) < 0).sum(axis=1) / n
-        at_min = (x == np.nanmin(x, axis=1, keepdims=True)).sum(axis=1) / n
+        neg = (np.where(finite, sub, 0.0) < 0).sum(axis=1) / n
+        at_min = (sub == np.nanmin(sub, axis=1, keepdims=True)).sum(axis=1) / n
     return (np.abs(med) < 1.0) & (neg >= 0.15) & (at_min < 0.05)
 
 
@@ -308,7 +308,7 @@ class QuanTIseq(TransformerMixin, BaseEstimator):
             y = _unlog(x, self.scale_)
             if self.arrays:
                 y = _quantile_map(y, self.quantile_target_)
-            total = np.nansum(y, axis=1)
+            total = np.nansum(y, axis=1) if np.isnan(y).any() else y.sum(axis=1)
             zero = total <= 0
             with np.errstate(invalid="ignore", divide="ignore"):
                 b_all = y[:, cols] * (1e6 / total)[:, None]

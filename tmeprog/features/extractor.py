@@ -170,7 +170,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         self.input_genes_ = list(present)
         self._fit_blocks(X)
         # coverage in the worst-covered group of samples (e.g. the thinnest platform)
-        gene_sets = {k: v["up"] + v["down"] for k, v in sigs.items()} | self._block_genes()
+        gene_sets = {k: v["up"] + v["down"] for k, v in sigs.items()} | self.block_gene_sets()
         tables = [coverage_table(genes, gene_sets, self.coverage_threshold)
                   for _, genes in self._groups(X)]
         worst = tables[0].copy()
@@ -215,27 +215,30 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
                 warnings.simplefilter("ignore")  # the coverage audit below warns
                 self.pathway_model_ = cls(min_coverage=self.coverage_threshold).fit(X)
 
-    def _block_genes(self) -> dict[str, list[str]]:
-        """Coverage-audit gene lists of the fitted blocks."""
+    def block_gene_sets(self) -> dict[str, list[str]]:
+        """Coverage-audit gene lists of the fitted fraction and pathway blocks: ``quantiseq``
+        (TIL10 genes used) and ``progeny_<pathway>`` (footprint genes)."""
         out: dict[str, list[str]] = {}
-        if self.deconvolver_ is not None:
+        if getattr(self, "deconvolver_", None) is not None:
             out[QUANTISEQ_AUDIT] = list(self.deconvolver_.signature_genes_)
-        if self.pathway_model_ is not None:
+        if getattr(self, "pathway_model_", None) is not None:
             from tmeprog.features.progeny import footprints
 
             out.update(footprints())
         return out
 
     def _block_names(self) -> list[str]:
-        return ((list(FRACTION_FEATURES) if self.deconvolver_ is not None else [])
-                + (list(PROGENY_FEATURES) if self.pathway_model_ is not None else []))
+        fractions = getattr(self, "deconvolver_", None) is not None
+        activity = getattr(self, "pathway_model_", None) is not None
+        return (list(FRACTION_FEATURES) if fractions else []) + (
+            list(PROGENY_FEATURES) if activity else [])
 
     def _blocks(self, X: pd.DataFrame, low_by_group: list) -> pd.DataFrame | None:
         """Fractions and activities of ``X``; NaN where a group's coverage is too low."""
         parts = []
-        if self.deconvolver_ is not None:
+        if getattr(self, "deconvolver_", None) is not None:
             parts.append(self.deconvolver_.transform(X))
-        if self.pathway_model_ is not None:
+        if getattr(self, "pathway_model_", None) is not None:
             parts.append(self.pathway_model_.transform(X))
         if not parts:
             return None
@@ -303,7 +306,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         X = self._check_frame(X)
         scored = [f for f in self.signatures_ if f not in self.inactive_]
         gene_sets = {f: self.signatures_[f]["up"] + self.signatures_[f]["down"] for f in scored}
-        gene_sets |= self._block_genes()
+        gene_sets |= self.block_gene_sets()
         self.last_coverage_ = None
         use, genes = self._universe(X.columns)
         values = X.to_numpy(copy=False)

@@ -3,28 +3,18 @@ independent step-by-step walk, and the frozen reference's per-sample property.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from tests.features.test_ssgsea import read_fixture as read_ssgsea_fixture
 from tmeprog.errors import InputError
 from tmeprog.features import GSVAReference, score_signatures
 
-GSVA = Path(__file__).resolve().parents[1] / "fixtures" / "gsva"
-
 
 def read_fixture():
-    expr = pd.read_csv(GSVA / "gse3143_subset.tsv.gz", sep="\t", index_col=0,
-                       engine="pyarrow").T
-    sets = {}
-    for line in (GSVA / "gene_sets.gmt").read_text().splitlines():
-        name, _desc, *genes = line.split("\t")
-        sets[name] = genes
-    r = pd.read_csv(GSVA / "gsva_gsva_scores.tsv", sep="\t", index_col=0, engine="pyarrow").T
-    return expr, sets, r
+    return read_ssgsea_fixture("gsva_gsva_scores.tsv")
 
 
 def walk_gsva(x_ref: np.ndarray, y: np.ndarray, members: np.ndarray, exact_cdf=False):

@@ -46,6 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.features.definitions import FRACTION_FEATURES
+from tmeprog.features.scoring import check_expression_frame
 from tmeprog.signatures.references import load_til10
 
 #: quanTIseq cell type -> output column (all output columns:
@@ -85,22 +86,7 @@ def _scale_name(scale: str) -> str:
 
 
 def _check_frame(X) -> pd.DataFrame:
-    if not isinstance(X, pd.DataFrame):
-        raise InputError("expression must be a pandas DataFrame of samples x genes (gene "
-                         f"symbols as columns); got {type(X).__name__}.")
-    if X.columns.has_duplicates:
-        dup = list(dict.fromkeys(X.columns[X.columns.duplicated()]))[:5]
-        raise InputError(f"expression has duplicated gene columns {dup}; harmonise genes "
-                         "first (tmeprog.cohorts.genes.harmonise_genes).")
-    def non_numeric(t) -> bool:
-        return not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
-
-    bad = []
-    if any(non_numeric(t) for t in pd.unique(X.dtypes)):
-        bad = [c for c, t in X.dtypes.items() if non_numeric(t)]
-    if bad:
-        raise InputError(f"expression has non-numeric gene columns {bad[:5]}; pass numbers "
-                         "only.")
+    check_expression_frame(X)  # a DataFrame, numeric, unique gene columns
     return X
 
 

@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.features.coverage import CoverageWarning
+from tmeprog.features.scoring import check_expression_frame
 from tmeprog.signatures.references import load_progeny
 
 
@@ -54,13 +55,7 @@ def footprints() -> dict[str, list[str]]:
 
 
 def _frame(X) -> pd.DataFrame:
-    if not isinstance(X, pd.DataFrame):
-        raise InputError("expression must be a pandas DataFrame of samples x genes; got "
-                         f"{type(X).__name__}.")
-    if X.columns.has_duplicates:
-        dup = list(dict.fromkeys(X.columns[X.columns.duplicated()]))[:5]
-        raise InputError(f"expression has duplicated gene columns {dup}; harmonise genes "
-                         "first.")
+    check_expression_frame(X)  # a DataFrame, numeric, unique gene columns
     return X
 
 

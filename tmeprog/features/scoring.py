@@ -162,7 +162,9 @@ def _check_options(method: str, options: dict) -> dict:
     return {**allowed, **options}
 
 
-def _check_frame(expression: pd.DataFrame) -> None:
+def check_expression_frame(expression: pd.DataFrame) -> None:
+    """Raise unless ``expression`` is a samples x genes DataFrame of numbers with unique gene
+    columns."""
     if not isinstance(expression, pd.DataFrame):
         raise InputError(
             "expression must be a pandas DataFrame of samples x genes (gene symbols as column "
@@ -365,7 +367,7 @@ def score_signatures(
         a ``(scores, dispersions)`` pair.
     """
     if method == "gsva" and reference is None:
-        _check_frame(expression)
+        check_expression_frame(expression)
         reference = GSVAReference().fit(expression)  # R GSVA: the cohort is its own reference
     scorer = _Scorer(signatures, method, reference, min_genes, options)
     return _run(scorer, expression, chunk_size=chunk_size, nan_policy=nan_policy, n_jobs=n_jobs)
@@ -374,7 +376,7 @@ def score_signatures(
 def _run(scorer: _Scorer, expression: pd.DataFrame, *, chunk_size: int | None,
          nan_policy: str = "raise", n_jobs: int = 1, cache: dict | None = None):
     """Score one expression frame; ``cache`` carries the plan between stream chunks."""
-    _check_frame(expression)
+    check_expression_frame(expression)
     if nan_policy not in NAN_POLICIES:
         raise InputError(f"nan_policy must be one of {', '.join(NAN_POLICIES)}; got "
                          f"{nan_policy!r}.")

@@ -100,3 +100,10 @@ def test_log_ratio_cohorts_are_refused_or_nan():
     with pytest.warns(DeconvolutionWarning, match="log ratios"):
         F = ext.fit(c.expression).transform(c.expression)
     assert F["frac_other"].isna().mean() > 0.9
+
+
+def test_progeny_estrogen_is_higher_in_er_positive_tumours(gse3143):
+    c, _, F = gse3143
+    er = c.clinical["er"].reindex(F.index)
+    pos, neg = F.loc[er == 1, "progeny_estrogen"], F.loc[er == 0, "progeny_estrogen"]
+    assert mannwhitneyu(pos, neg, alternative="greater").pvalue < 1e-4

@@ -45,3 +45,9 @@ def test_unknown_names_are_clear_errors():
         get_method("epic", "deconvolution")
     with pytest.raises(InputError, match="unknown method kind"):
         methods("plage")
+
+
+def test_method_checks_leave_the_task_settings_alone():
+    cfg = config.parse_config({"task": {"kind": "response"},
+                               "features": {"deconvolution": "quantiseq"}})
+    assert cfg.selection.metric == "auroc" and cfg.selection.validation == "cv"

@@ -153,10 +153,11 @@ def _check(cfg: PipelineConfig) -> None:
         raise InputError(f"{src} [models] feature_sets {bad}; use {FEATURE_SETS}")
     from tmeprog.features.registry import method_names
 
-    for key, kind, value in (("method", "scoring", cfg.features.method),
-                             ("deconvolution", "deconvolution", cfg.features.deconvolution),
-                             ("pathways", "activity", cfg.features.pathways)):
-        names = method_names(kind)
+    for key, method_kind, value in (
+            ("method", "scoring", cfg.features.method),
+            ("deconvolution", "deconvolution", cfg.features.deconvolution),
+            ("pathways", "activity", cfg.features.pathways)):
+        names = method_names(method_kind)
         if value and value not in names or key == "method" and not value:
             raise InputError(f"{src} [features] {key}={value!r}; use one of {names}"
                              + ("" if key == "method" else " (or leave it out)"))

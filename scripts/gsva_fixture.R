@@ -6,10 +6,13 @@
 #   tests/fixtures/gsva/gene_sets.gmt            ten hand-picked gene sets
 # Output:
 #   tests/fixtures/gsva/gsva_ssgsea_scores.tsv   gene sets x samples, 17 significant digits
+#   tests/fixtures/gsva/gsva_gsva_scores.tsv     the same for method = "gsva" (below)
 #   tests/fixtures/gsva/VERSIONS                 R and GSVA versions that produced it
 #
 # Scores are GSVA's ssGSEA enrichment scores without the final normalisation
-# (method = "ssgsea", ssgsea.norm = FALSE, tau = 0.25; the GSVA 1.46 interface).
+# (method = "ssgsea", ssgsea.norm = FALSE, tau = 0.25; the GSVA 1.46 interface), and GSVA
+# scores for tmeprog.features.gsva (tests/features/test_gsva.py): method = "gsva",
+# kcdf = "Gaussian", mx.diff = TRUE, tau = 1, abs.ranking = FALSE (GSVA's defaults).
 #
 # Rerun from the repository root (R with Bioconductor's GSVA installed):
 #   python scripts/gsva_fixture_input.py
@@ -34,11 +37,18 @@ names(gsets) <- vapply(gmt, `[`, "", 1)
 es <- gsva(expr, gsets, method = "ssgsea", ssgsea.norm = FALSE, tau = 0.25,
            min.sz = 1, max.sz = Inf, verbose = FALSE)
 
-out <- cbind(gene_set = rownames(es),
-             apply(es, 2, function(v) sprintf("%.17g", v)))
-tmp <- file.path(dir, "gsva_ssgsea_scores.tsv.tmp")
-write.table(out, tmp, sep = "\t", quote = FALSE, row.names = FALSE)
-invisible(file.rename(tmp, file.path(dir, "gsva_ssgsea_scores.tsv")))
+write_scores <- function(es, name) {
+  out <- cbind(gene_set = rownames(es),
+               apply(es, 2, function(v) sprintf("%.17g", v)))
+  tmp <- file.path(dir, paste0(name, ".tmp"))
+  write.table(out, tmp, sep = "\t", quote = FALSE, row.names = FALSE)
+  invisible(file.rename(tmp, file.path(dir, name)))
+}
+write_scores(es, "gsva_ssgsea_scores.tsv")
+
+gs <- gsva(expr, gsets, method = "gsva", kcdf = "Gaussian", mx.diff = TRUE, tau = 1,
+           abs.ranking = FALSE, min.sz = 1, max.sz = Inf, verbose = FALSE)
+write_scores(gs, "gsva_gsva_scores.tsv")
 writeLines(c(R.version.string, paste("GSVA", as.character(packageVersion("GSVA")))),
            file.path(dir, "VERSIONS"))
 cat("wrote", nrow(es), "gene sets x", ncol(es), "samples\n")

@@ -1,6 +1,8 @@
 import json
+from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from tmeprog.cli import app
@@ -69,3 +71,44 @@ def test_features_passes_stil_through_and_calibrates(tmp_path):
     cal = t["til_density_stil_pct"]
     assert cal.between(0, 100).all()
     assert t[["til_density", "til_density_stil_pct"]].corr(method="spearman").iloc[0, 1] > 0.9
+
+
+SHARED_QS = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "reference"
+             / "quantiseq")
+
+
+@pytest.mark.skipif(not SHARED_QS.is_dir(), reason="shared reference data absent")
+def test_features_adds_quantiseq_fractions_and_progeny(tmp_path):
+    from tmeprog.features.definitions import FRACTION_FEATURES, PROGENY_FEATURES
+
+    out = tmp_path / "f.tsv"
+    res = runner.invoke(app, ["features", str(SHARED_QS / "quanTIseq_gene_tpm.txt"),
+                              "--deconvolution", "quantiseq", "--pathways", "progeny",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out, sep="\t", index_col=0)
+    assert set(FRACTION_FEATURES) <= set(t.columns) and set(PROGENY_FEATURES) <= set(t.columns)
+    want = pd.read_csv(SHARED_QS / "quanTIseq_cell_fractions.txt", sep="\t", index_col=0)
+    cols = [c for c in FRACTION_FEATURES if c not in ("til_fraction", "immune_fraction")]
+    assert (t[cols].to_numpy() - want.to_numpy()).__abs__().max() < 0.005
+    assert "til_density" in t.columns  # the other features are still there
+
+
+def test_features_refuses_to_deconvolve_log_ratios(tmp_path):
+    out = tmp_path / "f.tsv"
+    res = runner.invoke(app, ["features", "gse1992", "--deconvolution", "quantiseq",
+                              "-o", str(out)])
+    assert res.exit_code == 2 and "log ratios" in res.output
+    assert not out.exists()
+
+
+def test_signatures_methods_lists_every_method_with_a_doi():
+    res = runner.invoke(app, ["signatures", "methods", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    assert set(rows) == {"ssgsea", "singscore", "zscore", "gsva", "quantiseq", "progeny"}
+    assert rows["quantiseq"]["reference"]["doi"] == "10.1186/s13073-019-0638-6"
+    assert rows["progeny"]["reference"]["doi"] == "10.1038/s41467-017-02391-6"
+    assert rows["gsva"]["cohort_dependent"] and not rows["ssgsea"]["cohort_dependent"]
+    res = runner.invoke(app, ["signatures", "methods", "--kind", "nonsense"])
+    assert res.exit_code == 2

@@ -155,3 +155,41 @@ def test_column_order_does_not_change_scores(gse1992, gse1992_features):
     cols = np.random.default_rng(7).permutation(gse1992.expression.columns)
     shuffled = ext.transform(gse1992.expression[cols])
     np.testing.assert_allclose(shuffled.to_numpy(), F.to_numpy(), rtol=1e-12, atol=1e-9)
+
+
+def test_gsva_method_freezes_its_kernel_reference(gse1992):
+    from tmeprog.features.gsva import GSVAReference
+
+    X = gse1992.expression
+    ext = TMEFeatureExtractor(method="gsva", features=["til_density", "cell_caf"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        F = ext.fit(X.iloc[:80]).transform(X.iloc[80:])
+        alone = ext.transform(X.iloc[[85]])
+    assert isinstance(ext.reference_, GSVAReference) and ext.reference_.n_samples_fit_ == 80
+    pd.testing.assert_frame_equal(alone, F.loc[[X.index[85]]], check_exact=True)
+    assert rho_ok(F["til_density"], X.iloc[80:]["CD8A"])
+
+
+def rho_ok(a, b) -> bool:
+    return spearmanr(a, b).statistic > 0.5
+
+
+def test_served_coverage_audits_fractions_and_footprints():
+    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.scoring.coverage import CoverageModel
+
+    c = load_cohort("gse3143")
+    ext = TMEFeatureExtractor(deconvolution="quantiseq", pathways="progeny", arrays=True,
+                              features=["til_density"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ext.fit(c.expression)
+    scorer = Scorer(task="prognosis", model=None, clinical_columns=[], extractor=ext,
+                    design_columns=["frac_t_cells_cd8", "immune_fraction", "progeny_tgfb"])
+    cov = CoverageModel.of(scorer)
+    assert set(cov.gene_sets) == {"quantiseq", "progeny_tgfb"}
+    assert cov.gene_sets["quantiseq"] == ext.deconvolver_.signature_genes_
+    thin = [g for g in c.expression.columns if g not in cov.gene_sets["quantiseq"][:120]]
+    with pytest.raises(InputError, match="quantiseq"):
+        cov.audit(thin, "input")

@@ -58,3 +58,22 @@ def test_patient_alone_and_low_coverage(gse4335):
         thin = TMEFeatureExtractor(breast_signatures=True).fit(X.drop(columns=drop))
     assert "gene70_score" in thin.inactive_
     assert thin.transform(X.drop(columns=drop))["gene70_score"].isna().all()
+
+
+def test_prognostic_scores_beside_fractions_and_pathways():
+    """Breast scores, quanTIseq fractions and PROGENy activity in one extractor keep every block."""
+    from tmeprog.cohorts import load_cohort
+    from tmeprog.features.definitions import FRACTION_FEATURES, PROGENY_FEATURES
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = load_cohort("gse3143").expression
+        both = TMEFeatureExtractor(breast_signatures=True, deconvolution="quantiseq",
+                                   pathways="progeny", arrays=True, tumor=True).fit(X)
+        F = both.transform(X)
+        blocks = TMEFeatureExtractor(deconvolution="quantiseq", pathways="progeny",
+                                     arrays=True, tumor=True).fit(X).transform(X)
+    assert list(F.columns) == list(blocks.columns) + list(PROGNOSTIC_FEATURES)
+    assert set(FRACTION_FEATURES) | set(PROGENY_FEATURES) <= set(F.columns)
+    pd.testing.assert_frame_equal(F[blocks.columns], blocks)
+    assert list(both.get_feature_names_out()) == list(F.columns)

@@ -118,7 +118,7 @@ def test_drop_genes_policy_drops_and_reports():
     (lambda x: x.assign(G3=np.inf), {}, "infinite value.*'G3'"),
     (lambda x: x.assign(G3="a"), {}, "non-numeric"),
     (lambda x: x.to_numpy(), {}, "pandas DataFrame"),
-    (lambda x: x, {"method": "gsva"}, "unknown scoring method"),
+    (lambda x: x, {"method": "plage"}, "unknown scoring method"),
     (lambda x: x, {"alpha": 1, "method": "singscore"}, "no option 'alpha'"),
     (lambda x: x, {"method": "zscore"}, "frozen reference"),
     (lambda x: x, {"reference": ZScoreReference()}, "takes no reference"),

@@ -16,8 +16,10 @@ from tmeprog.features.ssgsea import ssgsea_chunk
 GSVA = Path(__file__).resolve().parents[1] / "fixtures" / "gsva"
 
 
-def read_fixture() -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
-    """Expression (samples x genes), gene sets, and R GSVA scores (samples x sets)."""
+def read_fixture(scores: str = "gsva_ssgsea_scores.tsv"
+                 ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+    """Expression (samples x genes), gene sets, and R GSVA scores (samples x sets) of the
+    fixture written by scripts/gsva_fixture.R (``scores``: its ssGSEA or GSVA output)."""
     # pyarrow parses decimals with correct rounding, as R does; ties depend on the last bit.
     expr = pd.read_csv(GSVA / "gse3143_subset.tsv.gz", sep="\t", index_col=0,
                        engine="pyarrow").T
@@ -25,7 +27,7 @@ def read_fixture() -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
     for line in (GSVA / "gene_sets.gmt").read_text().splitlines():
         name, _desc, *genes = line.split("\t")
         sets[name] = genes
-    r = pd.read_csv(GSVA / "gsva_ssgsea_scores.tsv", sep="\t", index_col=0, engine="pyarrow").T
+    r = pd.read_csv(GSVA / scores, sep="\t", index_col=0, engine="pyarrow").T
     return expr, sets, r
 
 

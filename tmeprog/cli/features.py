@@ -45,22 +45,54 @@ def _expression(cohort):
     return cohort.expression
 
 
+DECONV_OPT = typer.Option(None, "--deconvolution", help="Add cell fractions: quantiseq.")
+PATHWAYS_OPT = typer.Option(None, "--pathways", help="Add pathway activities: progeny.")
+ARRAYS_OPT = typer.Option(None, "--arrays/--rnaseq", help="Platform for quanTIseq (default: "
+                                                          "from the cohort's platform).")
+TUMOR_OPT = typer.Option(None, "--tumor/--no-tumor", help="quanTIseq's tumour mode (default: "
+                                                          "on for registered cohorts, off for "
+                                                          "files, as quanTIseq).")
+
+
+def _block_options(cohort, deconvolution: str | None, pathways: str | None,
+                   arrays: bool | None, tumor: bool | None) -> dict:
+    """Extractor options for the fraction and pathway blocks of one cohort."""
+    from tmeprog.features.deconvolution import cohort_options
+
+    opts: dict = {"deconvolution": deconvolution, "pathways": pathways}
+    if deconvolution is not None and cohort.expression is not None:
+        meta = cohort.meta
+        opts.update(cohort_options(meta.scale, meta.extra.get("input_scale"), meta.platform,
+                                   arrays, tumor,
+                                   tumour_cohort=not meta.source.startswith("user file")))
+        err.print(f"quanTIseq on {cohort.name}: {'microarray' if opts['arrays'] else 'RNA-seq'}"
+                  f", {'tumour' if opts['tumor'] else 'non-tumour'} mode, expression un-logged as "
+                  f"{'2^x - 1' if opts['expression_scale'] == 'log2p1' else '2^x'}",
+                  highlight=False)
+    return opts
+
+
 def features(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
-    method: str = typer.Option("ssgsea", help="ssgsea, singscore or zscore."),
+    method: str = typer.Option("ssgsea", help="ssgsea, singscore, zscore or gsva (see "
+                               "`tmeprog signatures methods`)."),
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra GMT file "
                                                                      "(repeatable)."),
     coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
     calibrate_til: bool = typer.Option(False, "--calibrate-til", help="Map til_density to "
                                        "stromal TIL % on this cohort's stil_pct (isotonic)."),
+    deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
+    arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
 ) -> None:
     """Write the TME feature table (samples x features) of a cohort or expression file.
 
     A pathologist stromal TIL percentage in the clinical data (``stil_pct``) is passed through.
+    ``--deconvolution quantiseq`` adds absolute cell fractions (frac_*, til_fraction,
+    immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
     from tmeprog.features.extractor import TMEFeatureExtractor
     from tmeprog.tableio import table_format, write_table
@@ -71,7 +103,8 @@ def features(
             fail(f"{output} exists; pass --overwrite to replace it")
         cohort = load_input(input, clinical, scale, orientation, annotation, kind)
         ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
-                                  extra_signatures=_user_signatures(signatures) or None)
+                                  extra_signatures=_user_signatures(signatures) or None,
+                                  **_block_options(cohort, deconvolution, pathways, arrays, tumor))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             expr = _expression(cohort)
@@ -109,6 +142,8 @@ def signatures_check(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra GMT file."),
     coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
+    deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
+    arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
 ) -> None:
@@ -118,7 +153,8 @@ def signatures_check(
     try:
         cohort = load_input(input, clinical, scale, orientation, annotation, kind)
         ext = TMEFeatureExtractor(coverage_threshold=coverage_threshold,
-                                  extra_signatures=_user_signatures(signatures) or None)
+                                  extra_signatures=_user_signatures(signatures) or None,
+                                  **_block_options(cohort, deconvolution, pathways, arrays, tumor))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ext.fit(_expression(cohort))

@@ -1,4 +1,4 @@
-"""``tmeprog signatures``: the cited gene-signature catalogue."""
+"""``tmeprog signatures``: the cited gene-signature catalogue and the method registry."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from rich.table import Table
 from tmeprog.cli.common import emit_json, fail, out
 from tmeprog.errors import TmeprogError
 
-signatures_app = typer.Typer(no_args_is_help=True, help="List the cited gene signatures.")
+signatures_app = typer.Typer(no_args_is_help=True, help="List the cited gene signatures "
+                             "and methods.")
 
 
 @signatures_app.command("list")
@@ -44,4 +45,30 @@ def signatures_list(
         ref = "; ".join(f"{r.label} (PMID {r.pmid})" for r in s.references) or "-"
         t.add_row(s.name, s.compartment, str(s.n_genes), ref,
                   s.reference.doi if s.reference and s.reference.doi else "-")
+    out.print(t)
+
+
+@signatures_app.command("methods")
+def signatures_methods(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    kind: str | None = typer.Option(None, "--kind", "-k", help="Only this kind: scoring, "
+                                                               "deconvolution or activity."),
+) -> None:
+    """List the scoring, deconvolution and pathway-activity methods with their references."""
+    from tmeprog.features.registry import methods
+
+    try:
+        ms = methods(kind)
+    except TmeprogError as exc:
+        fail(exc)
+    if as_json:
+        emit_json([m.to_record() for m in ms])
+        return
+    t = Table(title=f"tmeprog methods ({len(ms)})")
+    for col in ("name", "kind", "cohort-dependent", "what", "reference", "doi"):
+        t.add_column(col, no_wrap=col in ("name", "doi"))
+    for m in ms:
+        t.add_row(m.name, m.kind, "yes (frozen at fit)" if m.cohort_dependent else "no",
+                  m.summary, f"{m.reference.label} (PMID {m.reference.pmid})",
+                  m.reference.doi or "-")
     out.print(t)

@@ -40,6 +40,24 @@ DERIVED_COMPARTMENTS: dict[str, str] = {
     "stromal_fraction": "stromal",
 }
 
+#: quanTIseq cell fractions and derived fractions (``deconvolution="quantiseq"``).
+FRACTION_FEATURES: tuple[str, ...] = (
+    "frac_b_cells", "frac_macrophages_m1", "frac_macrophages_m2", "frac_monocytes",
+    "frac_neutrophils", "frac_nk_cells", "frac_t_cells_cd4", "frac_t_cells_cd8", "frac_tregs",
+    "frac_dendritic_cells", "frac_other", "til_fraction", "immune_fraction",
+)
+
+#: PROGENy pathway activities (``pathways="progeny"``), in the model's pathway order.
+PROGENY_FEATURES: tuple[str, ...] = tuple(f"progeny_{p}" for p in (
+    "egfr", "hypoxia", "jak_stat", "mapk", "nfkb", "pi3k", "tgfb", "tnfa", "trail", "vegf",
+    "p53", "androgen", "estrogen", "wnt"))
+
+# Immune cells are immune; Other (tumour and stroma, the non-immune remainder) is stromal,
+# like tumour purity; pathway footprints are signalling.
+DERIVED_COMPARTMENTS.update({f: "immune" for f in FRACTION_FEATURES})
+DERIVED_COMPARTMENTS["frac_other"] = "stromal"
+DERIVED_COMPARTMENTS.update({f: "signalling" for f in PROGENY_FEATURES})
+
 #: All default feature names, in table order.
 DEFAULT_FEATURES: tuple[str, ...] = (
     "til_density", "immune_score", "stromal_score", "estimate_score", "tumor_purity",

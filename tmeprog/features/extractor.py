@@ -2,8 +2,15 @@
 
 A scikit-learn transformer. ``fit`` freezes everything a score needs: the signature gene lists,
 which features the training data cover (coverage audit), the gene universe ranked within each
-sample, and the z-score reference for ``method="zscore"``. ``transform`` is then a per-sample
-function, so a patient scored alone gets exactly the score it gets within a cohort.
+sample, the reference of the cohort-dependent methods (``zscore``: gene means and SDs;
+``gsva``: the per-gene kernel reference; PROGENy: gene means and pathway SDs; quanTIseq on
+arrays: the quantile target). ``transform`` is then a per-sample function, so a patient scored
+alone gets exactly the score it gets within a cohort.
+
+Optional blocks: ``deconvolution="quantiseq"`` adds quanTIseq's absolute cell fractions
+(``frac_*``, ``til_fraction``, ``immune_fraction``); ``pathways="progeny"`` adds PROGENy
+activities (``progeny_*``). Their genes enter the coverage audit as ``quantiseq`` and
+``progeny_<pathway>``.
 
 Samples with missing genes (``NaN`` columns, as when cohorts of different platforms are
 stacked) are scored over the genes they have: rows are grouped by their pattern of present
@@ -26,9 +33,16 @@ from tmeprog.features.definitions import (
     DEFAULT_FEATURES,
     DERIVED_COMPARTMENTS,
     ESTIMATE_FEATURES,
+    FRACTION_FEATURES,
+    PROGENY_FEATURES,
     SIGNATURE_FEATURES,
     estimate_purity,
 )
+from tmeprog.features.registry import method_names
+
+#: Coverage-audit name of the quanTIseq signature genes.
+QUANTISEQ_AUDIT = "quantiseq"
+_DOWN = "\x00down\x00"  # prefix of the down-gene half of a signed signature (never a name)
 
 
 def _split_signed(genes: Sequence[str], weights: Mapping[str, float] | None):
@@ -45,7 +59,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    method : {"ssgsea", "singscore", "zscore"}
+    method : {"ssgsea", "singscore", "zscore", "gsva"}
         Scoring kernel for cell, pathway, process and TIL features. ESTIMATE scores are always
         ssGSEA enrichment scores (their definition).
     coverage_threshold : float
@@ -63,18 +77,38 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         Also compute the breast prognostic scores (21-gene, 70-gene, genomic grade,
         EndoPredict; compartment ``prognostic``, see :mod:`tmeprog.features.prognostic`). Their
         gene references are frozen on the training expression.
+    deconvolution : {"quantiseq"} or None
+        Add absolute cell fractions (:class:`~tmeprog.features.deconvolution.QuanTIseq`).
+    pathways : {"progeny"} or None
+        Add pathway activities (:class:`~tmeprog.features.progeny.Progeny`).
+    expression_scale : {"log2", "log2p1"}
+        How the (log) expression un-logs for deconvolution: ``log2`` as ``2**x`` (quanTIseq's
+        rule, for log2 intensities), ``log2p1`` as ``2**x - 1`` (data that were log2(x + 1)
+        of TPM/FPKM).
+    arrays : bool
+        Microarray data (quanTIseq: quantile normalisation, RNA-seq gene removal skipped).
+    tumor : bool
+        Tumour samples (quanTIseq: drop the genes aberrantly expressed in tumours).
     """
 
     def __init__(self, method: str = "ssgsea", coverage_threshold: float = 0.5,
                  features: Sequence[str] | None = None,
                  extra_signatures: Mapping[str, Sequence[str]] | None = None,
-                 min_genes: int = 1000, breast_signatures: bool = False):
+                 min_genes: int = 1000, breast_signatures: bool = False,
+                 deconvolution: str | None = None,
+                 pathways: str | None = None, expression_scale: str = "log2",
+                 arrays: bool = False, tumor: bool = False):
         self.method = method
         self.coverage_threshold = coverage_threshold
         self.features = features
         self.extra_signatures = extra_signatures
         self.min_genes = min_genes
         self.breast_signatures = breast_signatures
+        self.deconvolution = deconvolution
+        self.pathways = pathways
+        self.expression_scale = expression_scale
+        self.arrays = arrays
+        self.tumor = tumor
 
     # -- fitting -------------------------------------------------------------------------
     def _check_frame(self, X) -> pd.DataFrame:
@@ -131,16 +165,18 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y=None) -> TMEFeatureExtractor:
         """Freeze signatures, coverage and references on training expression ``X``."""
-        if self.method not in ("ssgsea", "singscore", "zscore"):
-            raise InputError(f"method={self.method!r}; use 'ssgsea', 'singscore' or 'zscore'")
+        scoring = method_names("scoring")
+        if self.method not in scoring:
+            raise InputError(f"method={self.method!r}; use one of {', '.join(scoring)}")
         if not 0 < self.coverage_threshold <= 1:
             raise InputError("coverage_threshold must be in (0, 1]")
         X = self._check_frame(X)
         wanted, sigs = self._signature_table()
         present = X.columns[X.notna().any(axis=0).to_numpy()]
         self.input_genes_ = list(present)
+        self._fit_blocks(X)
         # coverage in the worst-covered group of samples (e.g. the thinnest platform)
-        gene_sets = {k: v["up"] + v["down"] for k, v in sigs.items()}
+        gene_sets = {k: v["up"] + v["down"] for k, v in sigs.items()} | self.block_gene_sets()
         tables = [coverage_table(genes, gene_sets, self.coverage_threshold)
                   for _, genes in self._groups(X)]
         worst = tables[0].copy()
@@ -150,7 +186,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         self.coverage_ = worst
         self.inactive_ = warn_low_coverage(worst, where="fit: ")
         self.signatures_ = sigs
-        self.feature_names_out_ = self._output_names(wanted, sigs)
+        self.feature_names_out_ = self._output_names(wanted, sigs) + self._block_names()
         self.compartments_ = {f: self._compartment(f, sigs) for f in self.feature_names_out_}
         if self.method == "zscore":
             from tmeprog.features.zscore import ZScoreReference
@@ -158,6 +194,11 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
             genes = sorted({g for v in sigs.values() for g in v["up"] + v["down"]}
                            & set(self.input_genes_))
             self.reference_ = ZScoreReference().fit(X[genes])
+        if self.method == "gsva":  # the kernel reference: genes every training sample has
+            from tmeprog.features.gsva import GSVAReference
+
+            complete = X.columns[X.notna().all(axis=0).to_numpy()].sort_values()
+            self.reference_ = GSVAReference().fit(X[complete])
         self.prognostic_ = None
         if self.breast_signatures:
             self._fit_prognostic(X)
@@ -171,6 +212,63 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         self.inactive_ = [*self.inactive_, *cov.index[~cov["ok"]]]
         self.feature_names_out_ = [*self.feature_names_out_, *cov.index]
         self.compartments_.update({f: COMPARTMENT for f in cov.index})
+
+
+    # -- cell fractions and pathway activity ---------------------------------------------
+    def _fit_blocks(self, X: pd.DataFrame) -> None:
+        """Fit the quanTIseq and PROGENy estimators the options ask for."""
+        from tmeprog.features.registry import get_method
+
+        self.deconvolver_ = self.pathway_model_ = None
+        if self.deconvolution is not None:
+            cls = get_method(self.deconvolution, "deconvolution").load()
+            if self.expression_scale not in ("log2", "log2p1"):
+                raise InputError(f"expression_scale={self.expression_scale!r}; the extractor "
+                                 "takes log expression: 'log2' or 'log2p1'")
+            self.deconvolver_ = cls(scale=self.expression_scale, arrays=self.arrays,
+                                    tumor=self.tumor,
+                                    min_coverage=self.coverage_threshold).fit(X)
+        if self.pathways is not None:
+            cls = get_method(self.pathways, "activity").load()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the coverage audit below warns
+                self.pathway_model_ = cls(min_coverage=self.coverage_threshold).fit(X)
+
+    def block_gene_sets(self) -> dict[str, list[str]]:
+        """Coverage-audit gene lists of the fitted fraction and pathway blocks: ``quantiseq``
+        (TIL10 genes used) and ``progeny_<pathway>`` (footprint genes)."""
+        out: dict[str, list[str]] = {}
+        if getattr(self, "deconvolver_", None) is not None:
+            out[QUANTISEQ_AUDIT] = list(self.deconvolver_.signature_genes_)
+        if getattr(self, "pathway_model_", None) is not None:
+            from tmeprog.features.progeny import footprints
+
+            out.update(footprints())
+        return out
+
+    def _block_names(self) -> list[str]:
+        fractions = getattr(self, "deconvolver_", None) is not None
+        activity = getattr(self, "pathway_model_", None) is not None
+        return (list(FRACTION_FEATURES) if fractions else []) + (
+            list(PROGENY_FEATURES) if activity else [])
+
+    def _blocks(self, X: pd.DataFrame, low_by_group: list) -> pd.DataFrame | None:
+        """Fractions and activities of ``X``; NaN where a group's coverage is too low."""
+        parts = []
+        if getattr(self, "deconvolver_", None) is not None:
+            parts.append(self.deconvolver_.transform(X))
+        if getattr(self, "pathway_model_", None) is not None:
+            parts.append(self.pathway_model_.transform(X))
+        if not parts:
+            return None
+        out = pd.concat(parts, axis=1)
+        for pos, low in low_by_group:
+            cols = [c for c in low if c in out.columns]
+            if QUANTISEQ_AUDIT in low:
+                cols += list(FRACTION_FEATURES)
+            if cols:
+                out.iloc[pos, out.columns.get_indexer(cols)] = np.nan
+        return out
 
     @staticmethod
     def _output_names(wanted, sigs) -> list[str]:
@@ -203,20 +301,22 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         from tmeprog.features.scoring import score_signatures
 
         out = pd.DataFrame(index=Xg.index, columns=feats, dtype=float)
-        for method in ("ssgsea", "singscore", "zscore"):
+        for method in method_names("scoring"):
             fs = [f for f in feats if self.signatures_[f]["method"] == method]
             if not fs:
                 continue
             up = {f: self.signatures_[f]["up"] for f in fs}
             down = {f: self.signatures_[f]["down"] for f in fs if self.signatures_[f]["down"]}
-            kw = {"reference": self.reference_} if method == "zscore" else {}
+            kw = {"reference": self.reference_} if method in ("zscore", "gsva") else {}
+            # up and down sets in one call: the ranks (GSVA: the kernel) are computed once
+            both = up | {_DOWN + f: g for f, g in down.items()}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                s_up = score_signatures(Xg, up, method=method, min_genes=1, **kw)
-                out[fs] = s_up[fs].to_numpy()
-                if down:
-                    s_dn = score_signatures(Xg, down, method=method, min_genes=1, **kw)
-                    out[list(down)] = out[list(down)].to_numpy() - s_dn[list(down)].to_numpy()
+                s = score_signatures(Xg, both, method=method, min_genes=1, **kw)
+            out[fs] = s[fs].to_numpy()
+            if down:
+                dn = [_DOWN + f for f in down]
+                out[list(down)] = out[list(down)].to_numpy() - s[dn].to_numpy()
         return out
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -225,6 +325,7 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         X = self._check_frame(X)
         scored = [f for f in self.signatures_ if f not in self.inactive_]
         gene_sets = {f: self.signatures_[f]["up"] + self.signatures_[f]["down"] for f in scored}
+        gene_sets |= self.block_gene_sets()
         self.last_coverage_ = None
         use, genes = self._universe(X.columns)
         values = X.to_numpy(copy=False)
@@ -239,10 +340,11 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
             Xu = X.iloc[:, use]
             groups = [(pos, Xu.iloc[pos][g].to_numpy(), g)
                       for pos, g in self._groups(Xu)]
-        parts = []
-        for _, x, g in groups:
+        parts, low_by_group = [], []
+        for pos, x, g in groups:
             cov = coverage_table(g, gene_sets, self.coverage_threshold)
             low = warn_low_coverage(cov, where="transform: ")
+            low_by_group.append((pos, set(low) | set(self.inactive_)))
             self.last_coverage_ = cov if self.last_coverage_ is None else self.last_coverage_
             ok = [f for f in scored if f not in low]
             part = self._score_group(pd.DataFrame(x, columns=g, copy=False), ok)
@@ -251,6 +353,9 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         feats.index = np.concatenate([pos for pos, _, _ in groups])
         feats = feats.sort_index()
         feats.index = X.index
+        blocks = self._blocks(X, low_by_group)
+        if blocks is not None:
+            feats = pd.concat([feats, blocks], axis=1)
         out = self._assemble(feats)
         if getattr(self, "prognostic_", None) is not None:
             from tmeprog.features.prognostic import prognostic_features
@@ -270,8 +375,11 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
 
     def _assemble(self, s: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=s.index)
-        names = [f for f in self.feature_names_out_ if f in self.signatures_
-                 or f in DEFAULT_FEATURES]
+        names = list(self.feature_names_out_)
+        if getattr(self, "prognostic_", None) is not None:  # appended by transform
+            from tmeprog.features.prognostic import COMPARTMENT
+
+            names = [f for f in names if self.compartments_.get(f) != COMPARTMENT]
         for f in names:
             if f in s.columns:
                 out[f] = s[f]

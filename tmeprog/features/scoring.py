@@ -12,9 +12,16 @@ Methods
 ``zscore``
     Mean z-score against a frozen :class:`~tmeprog.features.zscore.ZScoreReference`;
     weights allowed.
+``gsva``
+    GSVA (Gaussian kernel CDF per gene, rank, max-difference random walk;
+    :mod:`tmeprog.features.gsva`); unweighted gene sets. Cohort-dependent by construction:
+    the kernel reference is a :class:`~tmeprog.features.gsva.GSVAReference` frozen at fit;
+    without one, the scored samples are their own reference (R GSVA's behaviour, so a sample's
+    score then depends on the others).
 
-All three score each sample on its own (``zscore`` through its frozen reference), so a patient
-scored alone gets the score they get inside any cohort.
+Each method scores each sample on its own (``zscore`` and ``gsva`` through their frozen
+references), so a patient scored alone gets the score they get inside any cohort. The methods
+are listed, with their references, in :mod:`tmeprog.features.registry`.
 
 Input policy
 ------------
@@ -38,14 +45,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
+from tmeprog.features.gsva import GSVAReference, gsva_chunk
+from tmeprog.features.registry import method_names
 from tmeprog.features.singscore import DirectedSet, singscore_chunk
 from tmeprog.features.ssgsea import ssgsea_chunk
 from tmeprog.features.zscore import ReferencedSet, ZScoreReference, zscore_chunk
 
-METHODS = ("ssgsea", "singscore", "zscore")
-RANK_METHODS = ("ssgsea", "singscore")
+METHODS = method_names("scoring")
+RANK_METHODS = ("ssgsea", "singscore", "gsva")
+REFERENCES = {"zscore": ZScoreReference, "gsva": GSVAReference}
 DEFAULT_MIN_GENES = 1000
 CHUNK_BYTES = 32 * 2**20  # float64 input bytes per chunk; working memory is ~8x this
 NAN_POLICIES = ("raise", "drop_genes")
@@ -53,6 +64,7 @@ _OPTIONS = {
     "ssgsea": {"alpha": 0.25},
     "singscore": {"center": True, "known_direction": True, "dispersion": False},
     "zscore": {},
+    "gsva": {},
 }
 
 Signatures = Mapping[str, Sequence[str] | Mapping[str, float]]
@@ -125,10 +137,10 @@ def parse_signatures(signatures: Signatures) -> list[Signature]:
 
 def _check_weights(sigs: list[Signature], method: str) -> None:
     for s in sigs:
-        if method == "ssgsea" and not np.all(s.weights == 1.0):
+        if method in ("ssgsea", "gsva") and not np.all(s.weights == 1.0):
             raise InputError(
-                f"ssgsea scores unweighted gene sets, but signature {s.name!r} has weights other "
-                "than 1; pass its genes as a list, or use method='zscore' for weights."
+                f"{method} scores unweighted gene sets, but signature {s.name!r} has weights "
+                "other than 1; pass its genes as a list, or use method='zscore' for weights."
             )
         if method == "singscore" and not np.all(np.abs(s.weights) == 1.0):
             raise InputError(
@@ -150,7 +162,9 @@ def _check_options(method: str, options: dict) -> dict:
     return {**allowed, **options}
 
 
-def _check_frame(expression: pd.DataFrame) -> None:
+def check_expression_frame(expression: pd.DataFrame) -> None:
+    """Raise unless ``expression`` is a samples x genes DataFrame of numbers with unique gene
+    columns."""
     if not isinstance(expression, pd.DataFrame):
         raise InputError(
             "expression must be a pandas DataFrame of samples x genes (gene symbols as column "
@@ -184,10 +198,18 @@ class _Plan:
     kernel_sets: list
     n_used: dict
     empty: list
+    universe: tuple | None = None  # gsva: (data columns, reference genes) of the universe
 
 
 def _plan(columns: pd.Index, sigs: list[Signature], method: str,
           reference: ZScoreReference | None) -> _Plan:
+    universe = None
+    if method == "gsva":  # the ranked universe: reference genes present in the data
+        ref_genes = reference.genes_
+        data_pos = columns.get_indexer(ref_genes)
+        have = np.flatnonzero(data_pos >= 0)
+        universe = (data_pos[have], have)
+        columns = ref_genes[have]
     position = {g: i for i, g in enumerate(columns)}
     if method == "zscore":
         usable = reference.usable_genes()
@@ -201,7 +223,7 @@ def _plan(columns: pd.Index, sigs: list[Signature], method: str,
         cols = np.array([position[s.genes[j]] for j in keep], dtype=np.int64)
         w = s.weights[keep]
         n_used[s.name] = len(cols)
-        if method == "ssgsea":
+        if method in ("ssgsea", "gsva"):
             kernel_sets.append(cols)
         elif method == "singscore":
             up, down = cols[w > 0], cols[w < 0]
@@ -216,7 +238,7 @@ def _plan(columns: pd.Index, sigs: list[Signature], method: str,
             empty.append(s.name)
         elif not len(cols):
             empty.append(s.name)
-    return _Plan(kernel_sets, n_used, empty)
+    return _Plan(kernel_sets, n_used, empty, universe)
 
 
 def _first_bad_cell(x: np.ndarray) -> tuple[int, int, float]:
@@ -233,15 +255,18 @@ class _Scorer:
         self.method = method
         self.sigs = parse_signatures(signatures)
         _check_weights(self.sigs, method)
-        if method == "zscore":
-            if not isinstance(reference, ZScoreReference):
+        if method in REFERENCES:
+            cls = REFERENCES[method]
+            if not isinstance(reference, cls):
                 raise InputError(
-                    "method='zscore' needs a frozen reference: fit "
-                    "ZScoreReference().fit(training_expression) once and pass it as reference=."
+                    f"method={method!r} needs a frozen reference: fit "
+                    f"{cls.__name__}().fit(training_expression) once and pass it as "
+                    "reference=."
                 )
-            reference.usable_genes()  # raises NotFittedError when not fitted
+            check_is_fitted(reference)
         elif reference is not None:
-            raise InputError(f"method {method!r} takes no reference (only 'zscore' does).")
+            raise InputError(f"method {method!r} takes no reference (only "
+                             f"{' and '.join(map(repr, REFERENCES))} do).")
         if method == "singscore" and not self.options["known_direction"]:
             down = [s.name for s in self.sigs if (s.weights < 0).any()]
             if down:
@@ -266,6 +291,9 @@ class _Scorer:
         o = self.options
         if self.method == "ssgsea":
             return ssgsea_chunk(x, plan.kernel_sets, alpha=o["alpha"])
+        if self.method == "gsva":
+            cols, genes = plan.universe
+            return gsva_chunk(self.reference.density(x[:, cols], genes), plan.kernel_sets)
         if self.method == "singscore":
             return singscore_chunk(x, plan.kernel_sets, center=o["center"],
                                    known_direction=o["known_direction"],
@@ -314,10 +342,11 @@ def score_signatures(
         Samples x genes (log scale for ``zscore``; any monotone scale for the rank methods).
     signatures : mapping
         Signature name -> list of genes, or -> mapping gene -> weight (see module notes).
-    method : {"ssgsea", "singscore", "zscore"}
+    method : {"ssgsea", "singscore", "zscore", "gsva"}
         Scoring method.
-    reference : ZScoreReference, optional
-        Fitted reference; required by ``zscore``, refused by the others.
+    reference : ZScoreReference or GSVAReference, optional
+        Fitted reference: required by ``zscore``; for ``gsva`` the frozen kernel reference
+        (default: fitted on ``expression`` itself, as R's GSVA does); refused by the others.
     chunk_size : int, optional
         Samples scored at once (default: about 32 MiB of input per chunk).
     min_genes : int, default 1000
@@ -337,6 +366,9 @@ def score_signatures(
         ``empty_signatures``, ``n_genes_dropped_nan``). With singscore ``dispersion=True``,
         a ``(scores, dispersions)`` pair.
     """
+    if method == "gsva" and reference is None:
+        check_expression_frame(expression)
+        reference = GSVAReference().fit(expression)  # R GSVA: the cohort is its own reference
     scorer = _Scorer(signatures, method, reference, min_genes, options)
     return _run(scorer, expression, chunk_size=chunk_size, nan_policy=nan_policy, n_jobs=n_jobs)
 
@@ -344,7 +376,7 @@ def score_signatures(
 def _run(scorer: _Scorer, expression: pd.DataFrame, *, chunk_size: int | None,
          nan_policy: str = "raise", n_jobs: int = 1, cache: dict | None = None):
     """Score one expression frame; ``cache`` carries the plan between stream chunks."""
-    _check_frame(expression)
+    check_expression_frame(expression)
     if nan_policy not in NAN_POLICIES:
         raise InputError(f"nan_policy must be one of {', '.join(NAN_POLICIES)}; got "
                          f"{nan_policy!r}.")

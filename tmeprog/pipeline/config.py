@@ -20,7 +20,6 @@ MODEL_FAMILIES = {
     "response": ("logistic", "xgboost"),
 }
 FEATURE_SETS = ("clinical", "tme", "clinical+tme")
-METHODS = ("ssgsea", "singscore", "zscore")
 
 
 @dataclass
@@ -61,6 +60,10 @@ class FeatureConfig:
     coverage_threshold: float = 0.5
     signatures: list[str] = field(default_factory=list)
     breast_signatures: bool = False
+    deconvolution: str = ""  # "quantiseq": add cell fractions
+    pathways: str = ""  # "progeny": add pathway activities
+    arrays: bool | None = None  # quanTIseq's array mode (default: from each cohort's platform)
+    tumor: bool = True  # quanTIseq's tumour mode (the registered cohorts are tumours)
 
 
 @dataclass
@@ -155,8 +158,16 @@ def _check(cfg: PipelineConfig) -> None:
     bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS))
     if bad:
         raise InputError(f"{src} [models] feature_sets {bad}; use {FEATURE_SETS}")
-    if cfg.features.method not in METHODS:
-        raise InputError(f"{src} [features] method={cfg.features.method!r}; use {METHODS}")
+    from tmeprog.features.registry import method_names
+
+    for key, method_kind, value in (
+            ("method", "scoring", cfg.features.method),
+            ("deconvolution", "deconvolution", cfg.features.deconvolution),
+            ("pathways", "activity", cfg.features.pathways)):
+        names = method_names(method_kind)
+        if value and value not in names or key == "method" and not value:
+            raise InputError(f"{src} [features] {key}={value!r}; use one of {names}"
+                             + ("" if key == "method" else " (or leave it out)"))
     if not 0 < cfg.features.coverage_threshold <= 1:
         raise InputError(f"{src} [features] coverage_threshold must be in (0, 1]")
     if not cfg.data.cohorts:

@@ -144,7 +144,32 @@ def _serving_subtyper(cfg: PipelineConfig, ts: TrainingSet):
         return SubtypeCaller().fit(ts.expression, er=er)
 
 
-def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str]):
+def _block_options(cfg: PipelineConfig, loaded) -> dict:
+    """Extractor options for cell fractions and pathway activity, one set for all cohorts.
+
+    Log-ratio cohorts cannot be deconvolved: their samples get NaN fractions (named in a
+    warning), so fractions then drop out of modelling like any feature a cohort lacks.
+    """
+    f = cfg.features
+    opts = {"deconvolution": f.deconvolution or None, "pathways": f.pathways or None}
+    if not f.deconvolution:
+        return opts
+    from tmeprog.features.deconvolution import cohort_options
+
+    found = {}
+    for c in loaded:
+        if c.expression is None or c.meta.scale == "log2_ratio":
+            continue
+        found[c.name] = cohort_options(c.meta.scale, c.meta.extra.get("input_scale"),
+                                       c.meta.platform, f.arrays, f.tumor, tumour_cohort=True)
+    if len({tuple(sorted(o.items())) for o in found.values()}) > 1:
+        raise InputError(f"quanTIseq needs one platform setting for all cohorts, but they "
+                         f"differ: {found}; train on cohorts of one platform, or state "
+                         "[features] arrays = true/false")
+    return opts | (next(iter(found.values())) if found else {})
+
+
+def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()):
     """TME feature table + fitted extractor (or the cohorts' own feature table)."""
     if ts.expression is None:
         if ts.features is None:
@@ -162,7 +187,8 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str]):
     ext = TMEFeatureExtractor(method=cfg.features.method,
                               coverage_threshold=cfg.features.coverage_threshold,
                               extra_signatures=extra or None,
-                              breast_signatures=cfg.features.breast_signatures)
+                              breast_signatures=cfg.features.breast_signatures,
+                              **_block_options(cfg, loaded))
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         ext.fit(ts.expression)
@@ -317,7 +343,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         steps.done()
 
         steps.step("extracting TME features")
-        F, ext = _features(cfg, ts, caught)
+        F, ext = _features(cfg, ts, caught, loaded)
         sets = _feature_sets(cfg, ts, F)
         steps.done()
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from tmeprog.errors import InputError
 from tmeprog.features.coverage import coverage_table
-from tmeprog.features.definitions import DERIVED_FEATURES, ESTIMATE_FEATURES
+from tmeprog.features.definitions import DERIVED_FEATURES, ESTIMATE_FEATURES, FRACTION_FEATURES
+from tmeprog.features.extractor import QUANTISEQ_AUDIT
 from tmeprog.pipeline.scorer import Scorer
 
 #: Features computed from other features, and the scored features they need.
@@ -38,12 +39,16 @@ class CoverageModel:
         ext = scorer.extractor
         if ext is None or not scorer.feature_columns:
             return None
+        # cell fractions and pathway activities: their gene sets (TIL10, PROGENy footprints)
+        blocks = ext.block_gene_sets() if hasattr(ext, "block_gene_sets") else {}
         needed: list[str] = []
         for f in scorer.feature_columns:
-            srcs = _DERIVED_SOURCES if f in DERIVED_FEATURES else (f,)
-            needed += [s for s in srcs if s in ext.signatures_ and s not in needed]
+            srcs = (_DERIVED_SOURCES if f in DERIVED_FEATURES
+                    else (QUANTISEQ_AUDIT,) if f in FRACTION_FEATURES else (f,))
+            needed += [s for s in srcs if (s in ext.signatures_ or s in blocks)
+                       and s not in needed]
         sets = {f: list(dict.fromkeys(ext.signatures_[f]["up"] + ext.signatures_[f]["down"]))
-                for f in needed}
+                if f in ext.signatures_ else list(blocks[f]) for f in needed}
         trained = {f: int(ext.coverage_.loc[f, "n_present"]) if f in ext.coverage_.index
                    else len(sets[f]) for f in needed}
         return cls(gene_sets=sets, trained=trained, threshold=float(ext.coverage_threshold),

@@ -286,7 +286,7 @@ def group_arrays(part, rg: int, columns: list[int], rows: int) -> Iterator[np.nd
         yield fast if fast is not None else _columns_to_array(part.read_row_group(rg, columns))
         return
     for batch in part.reader.iter_batches(MAX_BATCH_ROWS, row_groups=[rg],
-                                          column_indices=columns, use_threads=False):
+                                          columns=part.names_of(columns), use_threads=False):
         part.release()
         yield _columns_to_array(batch)
 

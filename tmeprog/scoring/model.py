@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tmeprog.errors import InputError
-from tmeprog.pipeline.scorer import Scorer
+from tmeprog.serving.scorer import Scorer
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel

@@ -67,3 +67,9 @@ def test_loading_writes_nothing_into_a_local_artifact_store(served, store):
     before = snapshot()
     load_served_model(CHAMPION, store)
     assert snapshot() == before
+
+
+def test_model_is_logged_from_code_with_the_scorer_as_artifact(served):
+    conf = served.pyfunc.metadata.flavors["python_function"]
+    assert conf.get("model_code_path", "").endswith("model_code.py")
+    assert "scorer" in conf.get("artifacts", {})

@@ -19,17 +19,9 @@ from mlflow.types.schema import ColSpec, Schema
 import tmeprog
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.serving.scorer import Scorer, horizon_label
+from tmeprog.serving.wrapper import SCORER_ARTIFACT, TmeprogPyfunc
 
-
-class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow wrapper around a fitted scorer (no data inside but frozen references)."""
-
-    def __init__(self, scorer: Scorer):
-        self.scorer = scorer
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Score each row of ``model_input``."""
-        return self.scorer.predict(model_input).reset_index(drop=True)
+__all__ = ["TmeprogPyfunc", "log_scorer", "model_input", "model_signature", "register_champion"]
 
 
 def clinical_inputs(scorer: Scorer) -> list[str]:
@@ -76,23 +68,37 @@ def synthetic_example(scorer: Scorer, n: int = 2, seed: int = 0) -> pd.DataFrame
 
 
 def log_scorer(scorer: Scorer, name: str = "model"):
-    """Log the scorer as a pyfunc in the active run; returns MLflow's ``ModelInfo``."""
-    pkg_dir = Path(tmeprog.__file__).resolve().parent
-    deps = ["numpy", "pandas", "scipy", "scikit-learn", "scikit-survival", "xgboost-cpu",
-            "lifelines", "mlflow"]
+    """Log the scorer as a pyfunc in the active run; returns MLflow's ``ModelInfo``.
+
+    The model is logged from code (:mod:`tmeprog.serving.model_code`) with the fitted scorer
+    as its ``scorer`` artifact and this tmeprog package as its code.
+    """
+    import tempfile
+
+    import cloudpickle
+
+    from tmeprog.serving import model_code
     from tmeprog.tracking.provenance import package_versions
 
+    pkg_dir = Path(tmeprog.__file__).resolve().parent
+    deps = ["numpy", "pandas", "scipy", "scikit-learn", "scikit-survival", "xgboost-cpu",
+            "lifelines", "mlflow", "cloudpickle"]
     vers = package_versions()
     reqs = [f"{d}=={vers[d]}" if d in vers else d for d in deps]
-    return mlflow.pyfunc.log_model(
-        name=name,
-        python_model=TmeprogPyfunc(scorer),
-        signature=model_signature(scorer),
-        input_example=synthetic_example(scorer),
-        code_paths=[str(pkg_dir)],
-        pip_requirements=reqs,
-        metadata={"tmeprog_version": tmeprog.__version__, "task": scorer.task},
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        art = Path(tmp) / "scorer.pkl"
+        with open(art, "wb") as f:
+            cloudpickle.dump(scorer, f)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=model_code.__file__,
+            artifacts={SCORER_ARTIFACT: str(art)},
+            signature=model_signature(scorer),
+            input_example=synthetic_example(scorer),
+            code_paths=[str(pkg_dir)],
+            pip_requirements=reqs,
+            metadata={"tmeprog_version": tmeprog.__version__, "task": scorer.task},
+        )
 
 
 def register_champion(model_uri: str, registered_name: str, alias: str = "champion") -> str:

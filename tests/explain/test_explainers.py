@@ -255,7 +255,7 @@ def test_arrays_are_taken_positionally(rsf4, surv4):
 
 def test_explain_scorer_maps_compartments(surv4):
     from tmeprog.models.coxnet import CoxNetSurvival
-    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.serving.scorer import Scorer
 
     X, y = surv4
     model = CoxNetSurvival(alpha=0.01, ci="none").fit(X, y)

@@ -512,7 +512,7 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
 
 def explain_scorer(scorer, frame: pd.DataFrame, background: pd.DataFrame | None = None,
                    **kwargs) -> ShapExplanation:
-    """Explain a fitted :class:`~tmeprog.pipeline.scorer.Scorer` on raw input rows.
+    """Explain a fitted :class:`~tmeprog.serving.scorer.Scorer` on raw input rows.
 
     The scorer builds its design matrix (TME features from expression + clinical covariates);
     the model is explained on it, with compartments from the scorer's feature extractor and

@@ -2,7 +2,7 @@
 
 Why scikit-survival rather than lifelines: its coordinate-descent solver gives exact zeros (true
 feature selection; lifelines approximates the L1 penalty smoothly), fits a warm-started path in
-milliseconds, and with ``fit_baseline_model=True`` yields Breslow survival curves directly.
+milliseconds; survival curves use the Breslow baseline (scikit-survival's ``BreslowEstimator``).
 lifelines is used only for the confidence intervals of :meth:`CoxNetSurvival.summary`.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tmeprog.models.base import SurvivalModel, step_values
+from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
 
 
 class CoxNetSurvival(SurvivalModel):
@@ -51,6 +51,8 @@ class CoxNetSurvival(SurvivalModel):
         Smallest penalty with all coefficients zero.
     model_ : CoxnetSurvivalAnalysis
         The fitted path (last penalty = ``alpha``).
+    baseline_ : tuple of ndarray
+        Breslow baseline on the training rows: unique times and cumulative hazard.
     refit_ : pandas.DataFrame or None
         Unpenalised refit table (``ci="refit"``).
     """
@@ -85,17 +87,19 @@ class CoxNetSurvival(SurvivalModel):
                 alphas = np.array([float(self.alpha)])
             else:
                 alphas = np.geomspace(amax, float(self.alpha), max(int(self.n_path), 2))
-            model = CoxnetSurvivalAnalysis(alphas=alphas, fit_baseline_model=True, **common)
+            model = CoxnetSurvivalAnalysis(alphas=alphas, **common)
             model.fit(Xt.to_numpy(), y)
             if not np.isclose(model.alphas_[-1], self.alpha, rtol=1e-10, atol=0):
                 # the solver ends a path early once the deviance stops changing (near the
                 # unpenalised fit); then fit the requested penalty alone
-                model = CoxnetSurvivalAnalysis(alphas=[float(self.alpha)],
-                                               fit_baseline_model=True, **common)
+                model = CoxnetSurvivalAnalysis(alphas=[float(self.alpha)], **common)
                 model.fit(Xt.to_numpy(), y)
         self.alpha_max_ = amax
         self.model_ = model
         self.coef_ = pd.Series(model.coef_[:, -1], index=Xt.columns, name="coef")
+        # Breslow baseline of the final penalty on the training rows (what scikit-survival's
+        # fit_baseline_model computes, through its public BreslowEstimator)
+        self.baseline_ = breslow_baseline(self._linear_predictor(Xt.to_numpy()), y)
         self.refit_ = _unpenalised_refit(Xt, y, self.coef_) if self.ci == "refit" else None
 
     def _risk(self, Xt: pd.DataFrame) -> np.ndarray:
@@ -109,16 +113,10 @@ class CoxNetSurvival(SurvivalModel):
         return (X * self.model_.coef_[:, -1]).sum(axis=1) - self.model_.offset_[-1]
 
     def _survival(self, Xt: pd.DataFrame, horizons: np.ndarray) -> np.ndarray:
-        X = Xt.to_numpy()
-        try:  # scikit-survival's Breslow baseline of the model's alpha
-            base = self.model_._get_baseline_model(None).baseline_survival_
-        except AttributeError:  # pragma: no cover - other scikit-survival internals
-            s = self.model_.predict_survival_function(X, return_array=True)
-            return step_values(self.model_.unique_times_, s, horizons, before=1.0)
-        # S(t | x) = S0(t) ** exp(x'b) at the horizons only: what predict_survival_function
-        # computes at every event time through one step function per sample
-        s0 = step_values(self.model_.unique_times_, base.y, horizons, before=1.0)
-        return np.power(s0, np.exp(self._linear_predictor(X))[:, None])
+        # S(t | x) = exp(-H0(t) exp(x'b)) at the horizons only
+        times, cumhaz = self.baseline_
+        return cox_survival(self._linear_predictor(Xt.to_numpy()), times, cumhaz,
+                            np.asarray(horizons, float))
 
     def summary(self) -> pd.DataFrame:
         """Coefficients and hazard ratios per SD with 95% CIs.

@@ -29,7 +29,7 @@ from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
 from tmeprog.pipeline.assemble import TrainingSet, assemble
 from tmeprog.pipeline.config import PipelineConfig
-from tmeprog.pipeline.scorer import Scorer, tertile_cutpoints
+from tmeprog.serving.scorer import Scorer, tertile_cutpoints
 
 SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", "auprc",
                 "brier")

@@ -25,7 +25,6 @@ import pandas as pd
 
 from tmeprog.cohorts.userfiles import _check_unique
 from tmeprog.errors import InputError
-from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.reader import (
     HEAD_ROWS,
@@ -37,6 +36,7 @@ from tmeprog.scoring.reader import (
     parquet_parts,
     table_kind,
 )
+from tmeprog.serving.scorer import Scorer
 
 ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 LOG_SCALES = ("log2", "log2_ratio")
@@ -70,7 +70,7 @@ class Preparer:
         Expression stays float32 when read as float32 (every score widens it exactly).
         """
         if self.symbols is None:
-            from tmeprog.pipeline.scorer import Scorer
+            from tmeprog.serving.scorer import Scorer
 
             return Scorer.split(payload)
         from tmeprog.tracking.pyfunc import model_input

@@ -1,4 +1,4 @@
-"""The served model: one MLflow pyfunc wrapping a fitted :class:`~tmeprog.pipeline.scorer.Scorer`.
+"""The served model: one MLflow pyfunc wrapping a fitted :class:`~tmeprog.serving.scorer.Scorer`.
 
 Input: a DataFrame with one row per sample, gene-symbol columns (raw expression on the training
 scale) or feature columns, plus the clinical covariates the model uses (vocabulary names).
@@ -18,7 +18,7 @@ from mlflow.types.schema import ColSpec, Schema
 
 import tmeprog
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
-from tmeprog.pipeline.scorer import Scorer, horizon_label
+from tmeprog.serving.scorer import Scorer, horizon_label
 
 
 class TmeprogPyfunc(mlflow.pyfunc.PythonModel):

@@ -174,3 +174,22 @@ def test_same_config_and_seed_on_a_tracking_server_gives_identical_metrics(
     run = mlflow.MlflowClient().get_run(again.run_id)
     assert run.info.status == "FINISHED"
     assert "coxnet.clinical.cv.harrell_c" in run.data.metrics
+
+
+def test_run_states_endpoints_strata_and_subtype_results(trained, store):
+    mlflow.set_tracking_uri(store)
+    run = mlflow.MlflowClient().get_run(trained.run_id)
+    assert run.data.tags["endpoint"] == "gse1992:rfs,gse4335:os,gse3143:os"
+    assert run.data.tags["endpoints_pooled"] == "true"
+    assert run.data.params["endpoint.gse1992"] == "rfs"
+    assert any("endpoints are mixed" in w for w in trained.warnings)
+    rec = json.loads(mlflow.artifacts.load_text(
+        f"runs:/{trained.run_id}/results/endpoints.json"))
+    assert rec["pooled"] and rec["cohorts"]["gse4335"]["endpoint"] == "os"
+    assert "age@os" in rec["age"] and "cohort x endpoint" in rec["stratification"]
+    path = mlflow.artifacts.download_artifacts(f"runs:/{trained.run_id}/results/subtype_c.csv")
+    sub = pd.read_csv(path)
+    assert {"ER-", "ER+"} == set(sub["subgroup"]) and "loco" in set(sub["validation"])
+    path = mlflow.artifacts.download_artifacts(
+        f"runs:/{trained.run_id}/results/subtype_screen.csv")
+    assert {"hr_er_neg", "hr_er_pos", "p_interaction_lr"} <= set(pd.read_csv(path).columns)

@@ -334,6 +334,29 @@ def serving_endpoint(ts: TrainingSet) -> str:
     return str(names[np.argmax(counts)])
 
 
+def _review(run_id: str, cfg: PipelineConfig, ts: TrainingSet, champion: dict,
+            results: pd.DataFrame, tags: dict[str, str]) -> None:
+    """Run description, searchable tags, the HTML report as an artifact, champion version
+    described and tagged (see :mod:`tmeprog.tracking.review`)."""
+    import tempfile
+    from pathlib import Path
+
+    from tmeprog.report.html import report_run
+    from tmeprog.tracking.review import log_review, run_description
+
+    desc = run_description(champion, [c.name for c in ts.cohorts], dict(ts.endpoints),
+                           bool(ts.mixed_endpoints), results)
+    review_tags = {"cohorts": tags["cohorts"], "endpoint": tags["endpoint"],
+                   "feature_set": champion["feature_set"], "family": champion["model"],
+                   "champion": "true", "validation": champion["validation"],
+                   f"headline.{champion['metric']}": f"{champion['value']:.3f}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.html"
+        report_run(run_id, report)
+        log_review(run_id, desc, review_tags, cfg.task.registered_model, "champion",
+                   files=[(report, "report")])
+
+
 def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
           tracking_uri: str | None = None, progress: bool = True,
           quick: bool = False) -> TrainOutcome:
@@ -431,6 +454,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
             steps.step("registering the champion")
             uri = register_champion(info.model_uri, cfg.task.registered_model)
             mlflow.set_tag("registered_model_uri", uri)
+            _review(run.info.run_id, cfg, ts, champion, results, tags)
             runtime = time.perf_counter() - t0
             mlflow.log_metric("runtime_seconds", runtime)
         steps.done()

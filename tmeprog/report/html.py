@@ -7,8 +7,10 @@ writes one HTML file atomically.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -174,6 +176,21 @@ def write_atomic(text: str, out: Path, overwrite: bool = False) -> Path:
     return Path(out)
 
 
+@contextlib.contextmanager
+def _quiet_downloads():
+    """MLflow's artifact-download progress bars off (they would fill stderr) while inside."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    old = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
 def report_run(run_id: str, out: Path, overwrite: bool = False,
                tracking_uri: str | None = None) -> Path:
     """Download a run's artifacts and write its HTML report to ``out``."""
@@ -190,7 +207,7 @@ def report_run(run_id: str, out: Path, overwrite: bool = False,
         raise InputError(f"no run {run_id!r} in the tracking store; list runs with "
                          "`tmeprog ui`") from exc
     exp = client.get_experiment(run.info.experiment_id)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_downloads():
         for sub in ("cohorts.json", "results", "figures", "shap"):
             try:
                 mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=sub,

@@ -29,6 +29,13 @@ from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
 from tmeprog.pipeline.assemble import TrainingSet, assemble
 from tmeprog.pipeline.config import PipelineConfig
+from tmeprog.pipeline.missing import (
+    imputed_features,
+    log_coverage_plan,
+    missing_by_cohort,
+    missing_warnings,
+)
+from tmeprog.pipeline.reference import fit_references
 from tmeprog.pipeline.scorer import Scorer, tertile_cutpoints
 
 SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", "auprc",
@@ -169,6 +176,20 @@ def _block_options(cfg: PipelineConfig, loaded) -> dict:
     return opts | (next(iter(found.values())) if found else {})
 
 
+def _restrict_to_universe(ts: TrainingSet, source: str | None) -> dict | None:
+    """Restrict ``ts.expression`` to a gene universe in place; its description (or None)."""
+    if source is None:
+        return None
+    from tmeprog.pipeline.gene_universe import read_gene_universe, restrict_expression
+
+    if ts.expression is None:
+        raise InputError("--gene-universe needs cohorts with gene expression; these cohorts "
+                         "bring feature tables only")
+    uni = read_gene_universe(source)
+    ts.expression = restrict_expression(ts.expression, uni)
+    return uni.describe(ts.expression.shape[1])
+
+
 def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()):
     """TME feature table + fitted extractor (or the cohorts' own feature table)."""
     if ts.expression is None:
@@ -194,8 +215,9 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()
         ext.fit(ts.expression)
         F = ext.transform(ts.expression)
     caught.extend(sorted({str(x.message) for x in w if issubclass(x.category, UserWarning)}))
-    # a feature unusable in some cohort is left out of modelling (stated in the coverage table)
-    usable = [c for c in F.columns if F[c].notna().all()]
+    # features are computed per cohort on the genes it has; one no training sample has is
+    # left out, one a cohort lacks is imputed by the models inside each training fold
+    usable = [c for c in F.columns if F[c].notna().any()]
     F = F[usable]
     F.attrs["compartments"] = {k: v for k, v in ext.compartments_.items() if k in usable}
     return F, ext
@@ -308,7 +330,7 @@ def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
 
 def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
           tracking_uri: str | None = None, progress: bool = True,
-          quick: bool = False) -> TrainOutcome:
+          quick: bool = False, gene_universe: str | None = None) -> TrainOutcome:
     """Run a training pipeline end to end and track it in MLflow.
 
     Parameters
@@ -323,6 +345,9 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         Show progress bars on stderr.
     quick : bool
         Small models and grids (smoke runs and tests).
+    gene_universe : str, optional
+        Expression file, registered cohort or one-column gene list: every feature is built
+        on these genes only (:mod:`tmeprog.pipeline.gene_universe`).
 
     Returns
     -------
@@ -340,11 +365,15 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         steps.step("loading cohorts")
         loaded = _load(cfg, cohorts, caught)
         ts = assemble(loaded, cfg.data.endpoint, cfg.task.kind)
+        universe = _restrict_to_universe(ts, gene_universe)
         steps.done()
 
         steps.step("extracting TME features")
         F, ext = _features(cfg, ts, caught, loaded)
         sets = _feature_sets(cfg, ts, F)
+        missing = missing_by_cohort(F, ts.groups) if F is not None else None
+        if missing is not None:
+            caught.extend(missing_warnings(missing))
         steps.done()
 
         steps.step("validating models (nested CV, leave-one-cohort-out)")
@@ -368,6 +397,13 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
             model, best = _refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind)
         champion["params"] = best
         scorer = _scorer(cfg, champion, model, X, ext, ts)
+        if missing is not None:
+            scorer.imputable = [f for f in imputed_features(missing)
+                                if f in scorer.feature_columns]
+        if universe is not None:
+            scorer.info["gene_universe"] = universe
+        if cfg.task.kind == "prognosis":
+            scorer.references = fit_references(ts, cfg, quick, caught)
         steps.done()
 
         steps.step("explaining the champion (SHAP)")
@@ -385,6 +421,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
                 "champion_model": champion["model"], "tmeprog.config": cfg.source}
         with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
             artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught)
+            log_coverage_plan(missing, universe, ext)
             info = log_scorer(scorer)
             steps.done()
             steps.step("registering the champion")

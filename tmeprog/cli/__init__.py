@@ -15,6 +15,7 @@ from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.subtypes import subtypes
 from tmeprog.cli.train import report, train
 from tmeprog.cli.ui import ui
+from tmeprog.cli.validate import validate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="TME-based prognostic and therapy-response models for breast cancer.")
@@ -28,6 +29,7 @@ app.command("report")(report)
 app.command("ui")(ui)
 app.command("score")(score)
 app.command("subtypes")(subtypes)
+app.command("validate")(validate)
 
 
 def main() -> None:

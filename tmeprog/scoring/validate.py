@@ -23,7 +23,7 @@ model, so differences are paired). Nothing here writes anything: :mod:`.validate
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -155,9 +155,21 @@ def choose_endpoint(cohort, requested: str | None, scorer: Scorer) -> str:
     return pick_endpoint(cohort, "auto", "prognosis")
 
 
+def as_held_out(scorer: Scorer) -> Scorer:
+    """The scorer treating the cohort as a held-out cohort of leave-one-cohort-out: a TME
+    feature below the coverage threshold is imputed by the training median (as the
+    validation fold did) instead of refused."""
+    ext = scorer.extractor
+    sources = [] if ext is None else [*ext.signatures_, *ext.block_gene_sets()]
+    return replace(scorer, imputable=list(dict.fromkeys([*scorer.feature_columns, *sources])))
+
+
 def model_frames(scorer: Scorer, cohort) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """``(values, clinical, notes)`` to score: expression on the model's genes (audited for
-    coverage) and clinical columns, absent covariates as NaN (the model imputes them)."""
+    coverage) and clinical columns, absent covariates as NaN (the model imputes them).
+
+    ``scorer`` should come from :func:`as_held_out`; features it imputes are named in a note.
+    """
     from tmeprog.scoring.coverage import CoverageModel
 
     notes: list[str] = []
@@ -172,6 +184,13 @@ def model_frames(scorer: Scorer, cohort) -> tuple[pd.DataFrame, pd.DataFrame, li
         present = e.columns[e.notna().any(axis=0).to_numpy()]
         genes = pd.Index([g for g in present if g in cov.universe]).sort_values()
         notes += [f"partial gene coverage: {n}" for n in cov.audit(genes, where)]
+        low = cov.table(genes)
+        low = [f for f in low.index[~low["ok"]] if f in scorer.feature_columns]
+        if low:
+            notes.append(f"{len(low)} of the model's {len(scorer.feature_columns)} TME features "
+                         f"cannot be computed on {where} ({', '.join(low)}): imputed by the "
+                         "training median, as in leave-one-cohort-out validation; to use "
+                         "them, train with `--gene-universe` on this cohort's genes")
         values = e[genes]
     elif scorer.feature_columns:
         raise InputError("the model reads a published feature table, not expression; "

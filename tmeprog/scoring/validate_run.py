@@ -15,6 +15,7 @@ from tmeprog.errors import InputError
 from tmeprog.scoring.validate import (
     MIN_STRATUM_EVENTS,
     ValidationReport,
+    as_held_out,
     calibration_tables,
     check_prognosis,
     choose_endpoint,
@@ -70,8 +71,8 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
     from tmeprog.scoring.model import load_served_model
 
     served = load_served_model(model_uri, tracking_uri)
-    scorer = served.scorer
-    check_prognosis(scorer, model_uri)
+    check_prognosis(served.scorer, model_uri)
+    scorer = as_held_out(served.scorer)
     cohort = _load_whole(scorer, source, clinical, scale, orientation)
     ep = choose_endpoint(cohort, endpoint, scorer)
     cohort = cohort.with_endpoint(ep)

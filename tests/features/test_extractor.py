@@ -87,6 +87,23 @@ def test_stacked_platforms_scored_per_gene_pattern(gse1992):
                                atol=1e-9)
 
 
+def test_feature_a_cohort_lacks_is_nan_there_only(gse1992):
+    # gse4335 (cDNA arrays) holds 2 of the 7 Treg genes; gse1992 holds all 7
+    other = load_cohort("gse4335").expression.iloc[:15]
+    mine = gse1992.expression.iloc[:15]
+    stacked = pd.concat([mine, other])
+    with pytest.warns(CoverageWarning, match="cell_treg"):
+        ext = TMEFeatureExtractor(features=["cell_treg", "cell_b"]).fit(stacked)
+        both = ext.transform(stacked)
+    assert "cell_treg" not in ext.inactive_
+    cov = ext.coverage_.loc["cell_treg"]
+    assert (cov["n_present"], cov["n_present_min"], cov["n_groups_ok"]) == (7, 2, 1)
+    assert both.loc[mine.index, "cell_treg"].notna().all()
+    assert both.loc[other.index, "cell_treg"].isna().all()
+    alone = TMEFeatureExtractor(features=["cell_treg", "cell_b"]).fit(mine).transform(mine)
+    np.testing.assert_allclose(both.loc[mine.index].to_numpy(), alone.to_numpy(), rtol=1e-12)
+
+
 def test_low_coverage_gives_nan_and_names_missing_genes(gse1992):
     expr = gse1992.expression.drop(columns=["FAP", "PDGFRB", "COL1A1", "COL1A2", "COL3A1",
                                             "COL5A1", "THY1", "DCN", "LUM", "POSTN", "TAGLN",

@@ -16,6 +16,7 @@ from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.subtypes import subtypes
 from tmeprog.cli.train import report, train
 from tmeprog.cli.ui import ui
+from tmeprog.cli.validate import validate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="TME-based prognostic and therapy-response models for breast cancer.")
@@ -30,6 +31,7 @@ app.command("ui")(ui)
 app.command("score")(score)
 app.command("subtypes")(subtypes)
 app.command("convert")(convert)
+app.command("validate")(validate)
 
 
 def main() -> None:

@@ -20,6 +20,10 @@ def train(
                                                        "nothing else on stdout."),
     tracking_uri: str = TRACKING_OPT,
     quick: bool = typer.Option(False, "--quick", help="Small models and grids (smoke run)."),
+    gene_universe: str = typer.Option(None, "--gene-universe", help="Expression file, cohort "
+                                      "or one-column gene list: build every feature on these "
+                                      "genes only (a model for a cohort or panel before "
+                                      "scoring it)."),
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
     from tmeprog.pipeline.config import load_config
@@ -28,7 +32,8 @@ def train(
 
     try:
         cfg = load_config(config)
-        res = run_train(cfg, cohort or None, tracking_uri=tracking_uri, quick=quick)
+        res = run_train(cfg, cohort or None, tracking_uri=tracking_uri, quick=quick,
+                        gene_universe=gene_universe)
     except TmeprogError as exc:
         fail(exc)
     if as_json:

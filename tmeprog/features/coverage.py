@@ -43,6 +43,33 @@ def coverage_table(genes: Iterable[str], signatures: Mapping[str, Sequence[str]]
     return pd.DataFrame(rows).set_index("signature")
 
 
+def combine_coverage(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One audit over groups of samples with different genes (e.g. the cohorts of a pipeline).
+
+    Parameters
+    ----------
+    tables : sequence of pandas.DataFrame
+        :func:`coverage_table` of each group, same signatures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The best-covered group's row per signature (``ok``: some group covers it), plus
+        ``n_groups_ok`` (how many groups cover it), ``n_groups`` and ``n_present_min`` /
+        ``coverage_min`` (the worst-covered group).
+    """
+    best = tables[0].copy()
+    for t in tables[1:]:
+        higher = t["coverage"] > best["coverage"]
+        best.loc[higher] = t.loc[higher]
+    best["ok"] = best["ok"].astype(bool)
+    best["n_groups_ok"] = sum(t["ok"].astype(int) for t in tables)
+    best["n_groups"] = len(tables)
+    best["n_present_min"] = pd.concat([t["n_present"] for t in tables], axis=1).min(axis=1)
+    best["coverage_min"] = pd.concat([t["coverage"] for t in tables], axis=1).min(axis=1)
+    return best
+
+
 def warn_low_coverage(table: pd.DataFrame, where: str = "") -> list[str]:
     """Emit one :class:`CoverageWarning` per signature below threshold; return their names."""
     low = table.index[~table["ok"]].tolist()

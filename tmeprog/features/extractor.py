@@ -28,7 +28,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
-from tmeprog.features.coverage import CoverageWarning, coverage_table, warn_low_coverage
+from tmeprog.features.coverage import (
+    CoverageWarning,
+    combine_coverage,
+    coverage_table,
+    warn_low_coverage,
+)
 from tmeprog.features.definitions import (
     DEFAULT_FEATURES,
     DERIVED_COMPARTMENTS,
@@ -175,16 +180,13 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         present = X.columns[X.notna().any(axis=0).to_numpy()]
         self.input_genes_ = list(present)
         self._fit_blocks(X)
-        # coverage in the worst-covered group of samples (e.g. the thinnest platform)
         gene_sets = {k: v["up"] + v["down"] for k, v in sigs.items()} | self.block_gene_sets()
         tables = [coverage_table(genes, gene_sets, self.coverage_threshold)
                   for _, genes in self._groups(X)]
-        worst = tables[0].copy()
-        for t in tables[1:]:
-            lower = t["coverage"] < worst["coverage"]
-            worst.loc[lower] = t.loc[lower]
-        self.coverage_ = worst
-        self.inactive_ = warn_low_coverage(worst, where="fit: ")
+        self.coverage_ = combine_coverage(tables)
+        # a feature is scored wherever some training samples cover it; samples (cohorts)
+        # below the threshold get NaN for it in transform
+        self.inactive_ = warn_low_coverage(self.coverage_, where="fit: ")
         self.signatures_ = sigs
         self.feature_names_out_ = self._output_names(wanted, sigs) + self._block_names()
         self.compartments_ = {f: self._compartment(f, sigs) for f in self.feature_names_out_}

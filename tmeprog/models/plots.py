@@ -30,7 +30,7 @@ def _format_p(p: float) -> str:
 def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = None,
                      endpoint: str = "Survival probability", title: str | None = None,
                      at_risk_times: list[float] | None = None, max_time: float | None = None,
-                     figsize=(6.5, 5.0)) -> Figure:
+                     figsize=(6.5, 5.0), groups=None) -> Figure:
     """Kaplan-Meier curves by risk group with log-rank p and a numbers-at-risk table.
 
     Parameters
@@ -50,6 +50,9 @@ def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = N
         Times (months) of the numbers-at-risk table (default: the x-axis ticks).
     max_time : float, optional
         Right end of the x-axis (months).
+    groups : array-like of int, optional
+        Group of each sample, 1..``n_groups`` (e.g. a model's risk groups from cut points
+        fixed at training); default: equal-sized groups by rank of ``risk``.
 
     Returns
     -------
@@ -63,7 +66,9 @@ def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = N
     risk = np.asarray(risk, float)
     if len(risk) != len(yy):
         raise InputError(f"km plot: {len(risk)} risk scores for {len(yy)} samples")
-    g = risk_groups(risk, n_groups)
+    g = risk_groups(risk, n_groups) if groups is None else np.asarray(groups, dtype=int)
+    if len(g) != len(yy) or not np.isin(g, np.arange(1, n_groups + 1)).all():
+        raise InputError(f"km plot: groups must be 1..{n_groups}, one per sample")
     if labels is None:
         labels = (["Low", "Intermediate", "High"] if n_groups == 3
                   else [f"Group {i}" for i in range(1, n_groups + 1)])
@@ -77,6 +82,8 @@ def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = N
     tab = fig.add_subplot(gs[1], sharex=ax)
     for i, lab in enumerate(labels, start=1):
         m = g == i
+        if not m.any():  # a fixed cut point can leave a group empty
+            continue
         km = KaplanMeierFitter().fit(yy["time"][m], yy["event"][m], label=lab)
         sf = km.survival_function_.iloc[:, 0]
         ci = km.confidence_interval_survival_function_
@@ -88,8 +95,9 @@ def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = N
         cens = yy["time"][m & ~yy["event"]]
         ax.plot(cens, km.survival_function_at_times(cens).to_numpy(), "|", color=col, ms=6,
                 gid=f"censor:{lab}")
-    test = multivariate_logrank_test(yy["time"], g, yy["event"])
-    ptxt = f"log-rank {_format_p(float(test.p_value))}"
+    p_value = (float(multivariate_logrank_test(yy["time"], g, yy["event"]).p_value)
+               if len(np.unique(g)) > 1 else float("nan"))
+    ptxt = f"log-rank {_format_p(p_value)}" if np.isfinite(p_value) else "one group only"
     ax.text(0.98, 0.98, ptxt, transform=ax.transAxes, ha="right", va="top", fontsize=FONT,
             gid="logrank")
     ax.set_ylim(0, 1.02)
@@ -117,7 +125,7 @@ def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = N
     tab.tick_params(axis="x", labelsize=FONT)
     tab.tick_params(axis="y", length=0, pad=14)
     tab.spines[["top", "right", "left"]].set_visible(False)
-    fig.logrank_p = float(test.p_value)  # for callers and tests
+    fig.logrank_p = p_value  # for callers and tests
     return fig
 
 

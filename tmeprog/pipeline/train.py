@@ -29,6 +29,14 @@ from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
 from tmeprog.pipeline.assemble import TrainingSet, assemble
 from tmeprog.pipeline.config import PipelineConfig
+from tmeprog.pipeline.missing import (
+    imputed_features,
+    log_coverage_plan,
+    missing_by_cohort,
+    missing_warnings,
+)
+from tmeprog.pipeline.reference import fit_references
+from tmeprog.pipeline.refit import refit
 from tmeprog.serving.scorer import Scorer, tertile_cutpoints
 
 SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", "auprc",
@@ -172,6 +180,20 @@ def _block_options(cfg: PipelineConfig, loaded) -> dict:
     return opts | (next(iter(found.values())) if found else {})
 
 
+def _restrict_to_universe(ts: TrainingSet, source: str | None) -> dict | None:
+    """Restrict ``ts.expression`` to a gene universe in place; its description (or None)."""
+    if source is None:
+        return None
+    from tmeprog.pipeline.gene_universe import read_gene_universe, restrict_expression
+
+    if ts.expression is None:
+        raise InputError("--gene-universe needs cohorts with gene expression; these cohorts "
+                         "bring feature tables only")
+    uni = read_gene_universe(source)
+    ts.expression = restrict_expression(ts.expression, uni)
+    return uni.describe(ts.expression.shape[1])
+
+
 def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()):
     """TME feature table + fitted extractor (or the cohorts' own feature table)."""
     if ts.expression is None:
@@ -197,8 +219,9 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()
         ext.fit(ts.expression)
         F = ext.transform(ts.expression)
     caught.extend(sorted({str(x.message) for x in w if issubclass(x.category, UserWarning)}))
-    # a feature unusable in some cohort is left out of modelling (stated in the coverage table)
-    usable = [c for c in F.columns if F[c].notna().all()]
+    # features are computed per cohort on the genes it has; one no training sample has is
+    # left out, one a cohort lacks is imputed by the models inside each training fold
+    usable = [c for c in F.columns if F[c].notna().any()]
     F = F[usable]
     F.attrs["compartments"] = {k: v for k, v in ext.compartments_.items() if k in usable}
     return F, ext
@@ -280,27 +303,6 @@ def _strata(ts: TrainingSet) -> np.ndarray | None:
     return ts.strata if ts.mixed_endpoints and ts.y.dtype.names else None
 
 
-def _refit(est, grid, X: pd.DataFrame, y, seed: int, kind: str, inner_splits: int = 3,
-           strata=None):
-    """Fit on all samples with the same inner tuning (and strata) as in validation."""
-    from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
-    from tmeprog.models.validation import accepts_strata
-
-    kw = {"strata": strata} if strata is not None and accepts_strata(est) else {}
-    if not grid:
-        return clone(est).fit(X, y, **kw), {}
-    strat = y["event"] if kind == "prognosis" else np.asarray(y)
-    splits = list(StratifiedKFold(inner_splits, shuffle=True, random_state=seed)
-                  .split(X, strat))
-    scoring = None if kind == "prognosis" else "roc_auc"
-    gs = GridSearchCV(clone(est), grid, cv=splits, refit=True, n_jobs=1, scoring=scoring,
-                      error_score="raise")
-    gs.fit(X, y, **kw)
-    return gs.best_estimator_, dict(gs.best_params_)
-
-
 def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
     from tmeprog.models.feature_sets import is_clinical_design
 
@@ -359,7 +361,7 @@ def _review(run_id: str, cfg: PipelineConfig, ts: TrainingSet, champion: dict,
 
 def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
           tracking_uri: str | None = None, progress: bool = True,
-          quick: bool = False) -> TrainOutcome:
+          quick: bool = False, gene_universe: str | None = None) -> TrainOutcome:
     """Run a training pipeline end to end and track it in MLflow.
 
     Parameters
@@ -374,6 +376,9 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         Show progress bars on stderr.
     quick : bool
         Small models and grids (smoke runs and tests).
+    gene_universe : str, optional
+        Expression file, registered cohort or one-column gene list: every feature is built
+        on these genes only (:mod:`tmeprog.pipeline.gene_universe`).
 
     Returns
     -------
@@ -396,11 +401,15 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         for x in w:
             if issubclass(x.category, UserWarning):
                 caught.append(str(x.message))
+        universe = _restrict_to_universe(ts, gene_universe)
         steps.done()
 
         steps.step("extracting TME features")
         F, ext = _features(cfg, ts, caught, loaded)
         sets = _feature_sets(cfg, ts, F)
+        missing = missing_by_cohort(F, ts.groups) if F is not None else None
+        if missing is not None:
+            caught.extend(missing_warnings(missing))
         steps.done()
 
         steps.step("validating models (nested CV, leave-one-cohort-out)")
@@ -425,10 +434,17 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         est, grid = models[champion["model"]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model, best = _refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind,
+            model, best = refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind,
                                  strata=_strata(ts))
         champion["params"] = best
         scorer = _scorer(cfg, champion, model, X, ext, ts)
+        if missing is not None:
+            scorer.imputable = [f for f in imputed_features(missing)
+                                if f in scorer.feature_columns]
+        if universe is not None:
+            scorer.info["gene_universe"] = universe
+        if cfg.task.kind == "prognosis":
+            scorer.references = fit_references(ts, cfg, quick, caught)
         steps.done()
 
         steps.step("explaining the champion (SHAP)")
@@ -449,6 +465,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
             artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught,
                               sets)
+            log_coverage_plan(missing, universe, ext)
             info = log_scorer(scorer)
             steps.done()
             steps.step("registering the champion")

@@ -32,6 +32,7 @@ class CoverageModel:
     threshold: float
     universe: frozenset[str]
     min_genes: int
+    imputable: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, scorer: Scorer) -> CoverageModel | None:
@@ -51,8 +52,10 @@ class CoverageModel:
                 if f in ext.signatures_ else list(blocks[f]) for f in needed}
         trained = {f: int(ext.coverage_.loc[f, "n_present"]) if f in ext.coverage_.index
                    else len(sets[f]) for f in needed}
+        imputable = frozenset(f for f in getattr(scorer, "imputable", ()) if f in sets)
         return cls(gene_sets=sets, trained=trained, threshold=float(ext.coverage_threshold),
-                   universe=frozenset(ext.input_genes_), min_genes=int(ext.min_genes))
+                   universe=frozenset(ext.input_genes_), min_genes=int(ext.min_genes),
+                   imputable=imputable)
 
     def table(self, genes) -> pd.DataFrame:
         """:func:`~tmeprog.features.coverage.coverage_table` of the needed signatures."""
@@ -68,7 +71,7 @@ class CoverageModel:
                 "identifiers (symbols, Ensembl or Entrez ids) and the orientation"
             )
         tab = self.table(have)
-        bad = tab[~tab["ok"]]
+        bad = tab[~tab["ok"] & ~tab.index.isin(list(self.imputable))]
         if len(bad):
             parts = []
             for name, r in bad.iterrows():
@@ -78,15 +81,24 @@ class CoverageModel:
             raise InputError(
                 f"{where} lacks too many genes of {len(bad)} TME feature(s) the model uses "
                 f"(coverage below {self.threshold:.0%}): {'; '.join(parts)}; supply "
-                "genome-wide expression with these genes"
+                "genome-wide expression with these genes, or build a model on this cohort's "
+                "genes first: `tmeprog train --gene-universe FILE` (this expression file or "
+                "a one-column list of its genes) and score with that model"
             )
         return self.notes(tab)
 
     def notes(self, tab: pd.DataFrame) -> list[str]:
-        """Features with fewer genes than at training (coverage still above threshold)."""
-        return [f"{name} {int(r['n_present'])}/{r['n_genes']} genes (trained with "
-                f"{self.trained[name]})" for name, r in tab.iterrows()
-                if r["ok"] and r["n_present"] < self.trained[name]]
+        """Features with fewer genes than at training (coverage still above threshold), and
+        imputed features (below threshold; a training cohort lacked them too)."""
+        out = []
+        for name, r in tab.iterrows():
+            if r["ok"] and r["n_present"] < self.trained[name]:
+                out.append(f"{name} {int(r['n_present'])}/{r['n_genes']} genes (trained with "
+                           f"{self.trained[name]})")
+            elif not r["ok"] and name in self.imputable:
+                out.append(f"{name} {int(r['n_present'])}/{r['n_genes']} genes: below the "
+                           "coverage threshold, imputed by the training median")
+        return out
 
     def per_sample(self, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Per-row ``(warning, failure)`` texts, both empty when the row is fine.
@@ -117,7 +129,7 @@ class CoverageModel:
             note = "; ".join(self.notes(tab))
             if note:
                 warn.iloc[pos] = note
-            low = tab[~tab["ok"]]
+            low = tab[~tab["ok"] & ~tab.index.isin(list(self.imputable))]
             if len(low):
                 fail.iloc[pos] = ", ".join(f"{n} {int(r['n_present'])}/{r['n_genes']} genes"
                                            for n, r in low.iterrows()) + \

@@ -58,6 +58,13 @@ class Scorer:
         values the input lacks (``pam50``, ``er``, ``subtype`` ...) are filled from expression
         with its frozen reference, so a patient alone gets the calls it gets within the
         training cohort; recorded values are never overwritten.
+    imputable : list of str
+        TME features a whole training cohort lacked (its genes were absent there), so the model
+        learned them with median imputation: an input lacking their genes gets them imputed
+        by the training median instead of an error.
+    references : dict
+        Reference scorers fitted on the same training data (``clinical``, ``age``; see
+        :mod:`tmeprog.pipeline.reference`), scored beside the model by ``tmeprog validate``.
     """
 
     task: str
@@ -70,6 +77,8 @@ class Scorer:
     info: dict = field(default_factory=dict)
     subtyper: object | None = None
     endpoint: str = ""
+    imputable: list[str] = field(default_factory=list)
+    references: dict = field(default_factory=dict)
 
     @property
     def feature_columns(self) -> list[str]:
@@ -167,13 +176,15 @@ class Scorer:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     tme = self.extractor.transform(expr)[feats]
-                bad = [f for f in feats if tme[f].isna().any()]
+                imputable = set(getattr(self, "imputable", ()))  # older scorers: none
+                bad = [f for f in feats if tme[f].isna().any() and f not in imputable]
                 if bad:
                     why = "; ".join(str(w.message) for w in caught)[:600]
                     raise InputError(
                         f"TME features {bad} cannot be computed for "
                         f"{int(tme[bad].isna().any(axis=1).sum())} samples (gene coverage "
-                        f"below the threshold): {why}")
+                        f"below the threshold): {why}; or build a model on the input's genes "
+                        "with `tmeprog train --gene-universe FILE`")
                 parts.append(tme)
             else:
                 absent = [c for c in feats if c not in values.columns]

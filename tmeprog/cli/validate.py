@@ -1,0 +1,84 @@
+"""``tmeprog validate``: external validation of a prognosis model on a cohort with outcomes."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from tmeprog.cli.common import (
+    CLINICAL_OPT,
+    ORIENT_OPT,
+    SCALE_OPT,
+    TRACKING_OPT,
+    emit_json,
+    err,
+    fail,
+    out,
+)
+from tmeprog.errors import TmeprogError
+
+SHOWN = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "brier_3y", "brier_5y", "ibs",
+         "calibration_slope_5y", "calibration_in_the_large_5y")
+
+
+def validate(
+    model: str = typer.Argument(..., help="Model URI, e.g. models:/tmeprog-prognosis@champion."),
+    cohort: str = typer.Argument(..., help="Cohort name, cohort folder or expression file "
+                                           "(with --clinical holding the outcomes)."),
+    clinical: str = CLINICAL_OPT,
+    endpoint: str = typer.Option(None, "--endpoint", help="Survival endpoint (os, dss, rfs, "
+                                                          "dmfs ...); default: one the model "
+                                                          "was trained on."),
+    scale: str = SCALE_OPT,
+    orientation: str = ORIENT_OPT,
+    bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicates of the CIs."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    tracking_uri: str = TRACKING_OPT,
+) -> None:
+    """Validate a prognosis model and its clinical / age reference models on a cohort.
+
+    Harrell and Uno C, time-dependent AUC and Brier score at the model's horizons,
+    calibration, Kaplan-Meier by the model's risk groups, per ER status; logged as an MLflow
+    run tagged `validation`. Exit status 2 on bad input (nothing logged).
+    """
+    from tmeprog.scoring.validate_run import log_validation
+    from tmeprog.scoring.validate_run import validate as run_validate
+
+    if bootstrap < 0:
+        fail("--bootstrap must be 0 or more replicates")
+    try:
+        rep = run_validate(model, cohort, clinical=clinical, endpoint=endpoint, scale=scale,
+                           orientation=orientation, n_boot=bootstrap, seed=seed,
+                           tracking_uri=tracking_uri)
+        run_id = log_validation(rep, tracking_uri)
+    except TmeprogError as exc:
+        fail(exc)
+    if as_json:
+        emit_json(rep.to_json() | {"run_id": run_id})
+        return
+    for n in rep.notes:
+        err.print(f"note: {n}", highlight=False)
+    t = Table(title=f"{rep.cohort}: {rep.endpoint}, n = {rep.n}, {rep.events} events "
+                    "(95% bootstrap CI)")
+    t.add_column("metric")
+    models = list(dict.fromkeys(rep.metrics["model"]))
+    for m in models:
+        t.add_column(m)
+    for metric in SHOWN:
+        cells = []
+        for m in models:
+            v, lo, hi = rep.value(m, metric)
+            cells.append("-" if v != v else f"{v:.3f} [{lo:.3f}, {hi:.3f}]")
+        if any(c != "-" for c in cells):
+            t.add_row(metric, *cells)
+    out.print(t)
+    for sub in [s for s in dict.fromkeys(rep.metrics["subgroup"]) if s != "all"]:
+        parts = []
+        for m in models:
+            v, lo, hi = rep.value(m, "harrell_c", sub)
+            parts.append(f"{m} {v:.3f} [{lo:.3f}, {hi:.3f}]")
+        out.print(f"{sub} (ER {rep.er_source}): Harrell C " + "; ".join(parts))
+    out.print("Harrell C: sksurv concordance_index_censored; Uno C: concordance_index_ipcw, "
+              "tau 60 months, censoring KM of the cohort")
+    out.print(f"logged: run {run_id}")

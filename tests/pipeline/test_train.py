@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -163,7 +164,7 @@ def server(tmp_path_factory):
         [sys.executable, "-m", "mlflow", "server", "--backend-store-uri",
          f"sqlite:///{d / 'srv.db'}", "--artifacts-destination", str(d / "artifacts"),
          "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     import urllib.request
 
@@ -176,14 +177,19 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.5)
     else:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail("mlflow server did not start")
     yield url
-    proc.terminate()
+    # the server starts worker processes (uvicorn, job runners): stop its whole group
+    os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def test_same_config_and_seed_on_a_tracking_server_gives_identical_metrics(

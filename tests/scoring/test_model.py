@@ -67,3 +67,24 @@ def test_loading_writes_nothing_into_a_local_artifact_store(served, store):
     before = snapshot()
     load_served_model(CHAMPION, store)
     assert snapshot() == before
+
+
+def test_model_is_logged_from_code_with_the_scorer_as_artifact(served):
+    conf = served.pyfunc.metadata.flavors["python_function"]
+    assert conf.get("model_code_path", "").endswith("model_code.py")
+    assert "scorer" in conf.get("artifacts", {})
+
+
+def test_signature_declares_outputs_and_the_inputs_are_an_artifact(served, store):
+    import json
+
+    from tmeprog.tracking.pyfunc import input_columns
+
+    sig = served.pyfunc.metadata.signature
+    assert sig.inputs is None
+    assert sig.outputs.input_names()[0] == "risk_score"
+    folder = _model_folder(store, served.version)
+    with open(os.path.join(folder, "artifacts", "input_columns.json")) as f:
+        listed = json.load(f)
+    assert [c["name"] for c in listed["columns"]] == input_columns(served.scorer)
+    assert listed["n_columns"] > 1000  # the genes of the TME features

@@ -283,8 +283,9 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
     """
     cov = CoverageModel.of(scorer)
     p = Path(source)
-    if p.exists() and cov is not None and (parquet_parts(p) or p.is_file() and table_kind(p)
-                                           is not None and not _public_format(p)):
+    if p.exists() and cov is not None and (parquet_parts(p) or table_kind(p) == "matrix"
+                                           or p.is_file() and table_kind(p) is not None
+                                           and not _public_format(p)):
         return _open_stream(scorer, cov, p, clinical, scale, orientation)
     return _open_whole(scorer, cov, source, clinical, scale, orientation)
 

@@ -55,8 +55,10 @@ def test_age_enters_per_endpoint():
     assert list(out.columns) == ["age@dmfs", "age@os", "age@rfs", "er"]
     assert out["age@os"].tolist()[0] == 40.0 and np.isnan(out["age@os"].iloc[1])
     assert out["age@rfs"].notna().sum() == 1 and out["age@dmfs"].iloc[3] == 70.0
-    # one endpoint: unchanged
+    # one endpoint: unchanged; an endpoint without any recorded age gets no column
     assert age_by_endpoint(clin, ["os"] * 4).equals(clin)
+    gap = clin.assign(age=[40.0, 50.0, np.nan, np.nan])
+    assert list(age_by_endpoint(gap, ["os", "os", "dmfs", "dmfs"]).columns) == ["age@os", "er"]
     with pytest.raises(InputError, match="4 samples"):
         age_by_endpoint(clin, ["os"])
 

@@ -99,8 +99,8 @@ def age_by_endpoint(clin: pd.DataFrame, endpoints) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``clin`` with ``age`` replaced (unchanged when it has no ``age`` column or the rows
-        share one endpoint).
+        ``clin`` with ``age`` replaced by a column per endpoint with a recorded age (unchanged
+        when it has no ``age`` column or the rows share one endpoint).
     """
     ep = np.asarray(endpoints, dtype=object)
     if len(ep) != len(clin):
@@ -109,7 +109,8 @@ def age_by_endpoint(clin: pd.DataFrame, endpoints) -> pd.DataFrame:
         return clin
     out = clin.drop(columns="age")
     pos = list(clin.columns).index("age")
-    for i, e in enumerate(sorted(set(ep))):
+    recorded = [e for e in sorted(set(ep)) if clin["age"][ep == e].notna().any()]
+    for i, e in enumerate(recorded):  # an endpoint none of whose patients has an age: none
         out.insert(pos + i, f"{AGE_PREFIX}{e}", clin["age"].where(ep == e))
     return out
 

@@ -109,8 +109,12 @@ class Scorer:
 
     def check_covariates(self, columns, where: str = "input") -> None:
         """Raise naming every covariate the model uses that ``columns`` cannot supply."""
+        from tmeprog.models.feature_sets import AGE_PREFIX
+
         have = set(columns)
-        sources = self.covariate_sources()
+        # age per endpoint (age@os ...) is one input covariate, age
+        sources = {("age" if c.startswith(AGE_PREFIX) else c): s
+                   for c, s in self.covariate_sources().items()}
         absent = {c: s for c, s in sources.items() if not have & set(s)}
         if absent:
             listed = ", ".join(f"{c} (column {' or '.join(s)})" for c, s in absent.items())

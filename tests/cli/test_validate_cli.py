@@ -22,6 +22,7 @@ from tmeprog.cohorts import load_cohort
 from tmeprog.pipeline.config import load_config
 from tmeprog.pipeline.train import train
 
+pytestmark = pytest.mark.slow  # one training run (about 2-3 minutes) shared by the module
 runner = CliRunner()
 CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "quick_validate.toml"
 URI = "models:/tmeprog-test-validate@champion"

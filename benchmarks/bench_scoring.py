@@ -1,4 +1,5 @@
-"""Batch scoring at scale: ``tmeprog score`` streamed from parquet, local and Dask engines.
+"""Batch scoring at scale: ``tmeprog score`` streamed from parquet and from the AnnData
+``.h5ad`` / ``.zarr`` matrix layouts (converted from the same parquet), local and Dask engines.
 
 One run:
 
@@ -223,6 +224,12 @@ def profile_chunk(served, path: Path, clin: Path, chunk: int) -> None:
     print(f"  {'read + score':45s} {1e3 * whole:6.3f} ms = {1 / whole:.0f} samples/s on one core")
 
 
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=20_000)
@@ -233,6 +240,8 @@ def main() -> None:
     p.add_argument("--workdir", help="folder for the synthetic files (default: a temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the synthetic files")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layouts", nargs="*", default=["h5ad", "zarr"],
+                   help="matrix layouts to convert the parquet input to and score as well")
     p.add_argument("--reuse-input", action="store_true",
                    help="reuse the synthetic files a run left in --workdir (same --samples)")
     p.add_argument("--profile-only", action="store_true",
@@ -284,15 +293,27 @@ def main() -> None:
 
         env = {**os.environ, "MLFLOW_TRACKING_URI": store}
         runs = {}
-        configs = [("local, 1 process", ["--engine", "local", "--workers", "1"], 1),
-                   ("local, 2 processes", ["--engine", "local", "--workers", "2"], 2),
-                   ("dask, 2 workers", ["--engine", "dask", "--workers", "2"], 2)]
+        configs = [("local, 1 process", path, ["--engine", "local", "--workers", "1"], 1),
+                   ("local, 2 processes", path, ["--engine", "local", "--workers", "2"], 2),
+                   ("dask, 2 workers", path, ["--engine", "dask", "--workers", "2"], 2)]
+        for fmt in a.layouts:
+            store_path = work / f"synthetic.{fmt}"
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "tmeprog", "convert", str(path),
+                            str(store_path), "--overwrite"], check=True, env=os.environ,
+                           capture_output=True)
+            print(f"converted to {fmt} in {time.perf_counter() - t0:.0f} s "
+                  f"({_size(store_path) / GiB:.2f} GiB)")
+            configs += [(f"{fmt}, local 1", store_path, ["--engine", "local", "--workers", "1"],
+                         1),
+                        (f"{fmt}, local 2", store_path, ["--engine", "local", "--workers", "2"],
+                         2)]
         print(f"\n{'engine':20s} {'chunk':>6s} {'wall s':>7s} {'samples/s':>10s} {'per core':>9s} "
               f"{'loaded s/s':>10s} {'per core':>9s} {'peak RSS':>9s} {'tree RSS':>9s}")
-        for label, extra, cores in configs:
-            out = work / f"scores-{cores}-{extra[1]}.parquet"
+        for k, (label, src, extra, cores) in enumerate(configs):
+            out = work / f"scores-{k}.parquet"
             chunking = ["--chunk-size", str(a.chunk_size)] if a.chunk_size else []
-            r = run_cli([str(path), "--model", uri, "-o", str(out), "--clinical", str(clin),
+            r = run_cli([str(src), "--model", uri, "-o", str(out), "--clinical", str(clin),
                          *chunking, "--scale", "log2", "--tracking-uri", store,
                          "--overwrite", *extra], env)
             s = r["summary"]

@@ -45,10 +45,12 @@ def test_ambiguous():
         resolve_scale(rng.uniform(0, 4, size=(5, 500)))
 
 
-@pytest.mark.parametrize("name", ["gse1992", "gse4335", "gse3143"])
+@pytest.mark.parametrize("name", ["gse1992", "gse4335", "gse3143", "vdv"])
 def test_bundled_cohorts_match_their_declared_scale(name):
     raw = load_survset_table(BUNDLED[name].survset_name)
-    expr = raw[[c for c in raw.columns if c.startswith(EXPR_PREFIX)]].astype(float)
+    prefix = BUNDLED[name].expr_prefix
+    assert prefix == EXPR_PREFIX or name == "vdv"
+    expr = raw[[c for c in raw.columns if c.startswith(prefix)]].astype(float)
     assert detect_scale(expr).scale == BUNDLED[name].meta.scale
 
 

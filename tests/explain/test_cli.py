@@ -17,7 +17,7 @@ from tmeprog.explain import read_shap_table
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory, surv4):
     from tmeprog.models.coxnet import CoxNetSurvival
-    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.serving.scorer import Scorer
     from tmeprog.tracking.pyfunc import TmeprogPyfunc
 
     X, y = surv4

@@ -35,14 +35,14 @@ def _close(a, b, rtol):
 
 
 # -- random survival forests ------------------------------------------------------------------
-def test_rsf_path_dependent_adds_up_and_engines_agree(rsf4, surv4):
+def test_rsf_path_dependent_adds_up_and_rows_are_independent(rsf4, surv4):
     X, _ = surv4
     res = explain(rsf4, X)
     pred = rsf4.predict(X)
     assert res.additivity_error < 1e-10 * np.abs(pred).max()
     _close(res.predictions, pred, 1e-12)
-    via_shap = explain(rsf4, X.iloc[:40], engine="shap")
-    _close(via_shap.values, res.values.iloc[:40], 1e-10)
+    part = explain(rsf4, X.iloc[:40])
+    _close(part.values, res.values.iloc[:40], 1e-12)
     assert list(res.values.columns) == list(X.columns)
     assert "cumulative hazard" in res.output and "path-dependent" in res.method
 
@@ -243,8 +243,6 @@ def test_other_bad_inputs(rsf4, surv4):
     pipe = make_pipeline(PCA(2), LogisticRegression()).fit(X, y["event"])
     with pytest.raises(InputError, match="PCA is not a per-feature transform"):
         explain(pipe, X)
-    with pytest.raises(InputError, match="engine"):
-        explain(rsf4, X, engine="fast")
 
 
 def test_arrays_are_taken_positionally(rsf4, surv4):
@@ -255,7 +253,7 @@ def test_arrays_are_taken_positionally(rsf4, surv4):
 
 def test_explain_scorer_maps_compartments(surv4):
     from tmeprog.models.coxnet import CoxNetSurvival
-    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.serving.scorer import Scorer
 
     X, y = surv4
     model = CoxNetSurvival(alpha=0.01, ci="none").fit(X, y)

@@ -193,8 +193,8 @@ def rho_ok(a, b) -> bool:
 
 
 def test_served_coverage_audits_fractions_and_footprints():
-    from tmeprog.pipeline.scorer import Scorer
     from tmeprog.scoring.coverage import CoverageModel
+    from tmeprog.serving.scorer import Scorer
 
     c = load_cohort("gse3143")
     ext = TMEFeatureExtractor(deconvolution="quantiseq", pathways="progeny", arrays=True,

@@ -36,7 +36,7 @@ def test_scores_are_mean_reference_z(cohorts):
     train, test = cohorts
     ref = ZScoreReference().fit(train)
     sig = {"a": ["G1", "G2", "G3"], "b": ["G5", "G39", "NOPE"], "w": {"G1": 2.0, "G7": -1.0}}
-    got = ref.score(test, sig)
+    got = score_signatures(test, sig, method="zscore", reference=ref)
     z = (test - train.mean()) / train.std(ddof=1)
     np.testing.assert_allclose(got["a"], z[["G1", "G2", "G3"]].mean(axis=1), rtol=1e-13)
     # constant-in-reference and absent genes are left out

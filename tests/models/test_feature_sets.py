@@ -45,3 +45,43 @@ def test_design_matrix_errors(bundled):
         design_matrices(clin, feats, sets=("genes",))
     with pytest.raises(InputError, match="no clinical baseline"):
         design_matrices(pd.DataFrame(index=feats.index), feats, sets=("clinical",))
+
+
+def test_age_enters_per_endpoint():
+    from tmeprog.models.feature_sets import age_by_endpoint
+
+    clin = pd.DataFrame({"age": [40.0, 50.0, 60.0, 70.0], "er": [1.0, 0.0, 1.0, 1.0]})
+    out = age_by_endpoint(clin, ["os", "rfs", "os", "dmfs"])
+    assert list(out.columns) == ["age@dmfs", "age@os", "age@rfs", "er"]
+    assert out["age@os"].tolist()[0] == 40.0 and np.isnan(out["age@os"].iloc[1])
+    assert out["age@rfs"].notna().sum() == 1 and out["age@dmfs"].iloc[3] == 70.0
+    # one endpoint: unchanged
+    assert age_by_endpoint(clin, ["os"] * 4).equals(clin)
+    with pytest.raises(InputError, match="4 samples"):
+        age_by_endpoint(clin, ["os"])
+
+
+def test_subtype_sets_indicator_and_products():
+    from tmeprog.models.feature_sets import family_design, is_clinical_design
+
+    idx = [f"s{i}" for i in range(4)]
+    clin = pd.DataFrame({"age": [40.0, 50.0, 60.0, 70.0], "er": [1.0, 0.0, np.nan, 0.0]},
+                        index=idx)
+    feats = pd.DataFrame({"cell_t": [1.0, 2.0, 3.0, 4.0], "til": [0.5, -0.5, 1.0, 2.0]},
+                         index=idx)
+    sets = design_matrices(clin, feats, ["tme+subtype", "clinical+tme+subtype"],
+                           endpoints=["os", "os", "rfs", "rfs"])
+    t = sets["tme+subtype"]
+    assert list(t.columns) == ["cell_t", "til", "er_negative", "cell_t:er_negative",
+                               "til:er_negative"]
+    assert t["er_negative"].tolist()[:2] == [0.0, 1.0] and np.isnan(t["er_negative"].iloc[2])
+    # product = feature in ER-negative tumours, 0 in ER-positive, missing where ER is
+    np.testing.assert_array_equal(t["cell_t:er_negative"].to_numpy(), [0.0, 2.0, np.nan, 4.0])
+    c = sets["clinical+tme+subtype"]
+    assert "er" not in c.columns and {"age@os", "age@rfs", "er_negative"} <= set(c.columns)
+    assert [is_clinical_design(x) for x in c.columns].count(True) == 3
+    trees = family_design("rsf", c)
+    assert not any(x.endswith(":er_negative") for x in trees.columns)
+    assert "er_negative" in trees.columns and family_design("coxnet", c) is c
+    with pytest.raises(InputError, match="subtype_calls"):
+        design_matrices(clin.drop(columns="er"), feats, ["tme+subtype"])

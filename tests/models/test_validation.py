@@ -140,3 +140,29 @@ def test_bad_validation_input(sim):
     yb["event"][np.flatnonzero(g == "A")[:5]] = True
     with pytest.raises(InputError, match="split B: .*only 5 events"):
         leave_one_cohort_out(CoxNetSurvival(), X, yb, g)
+
+
+def test_cv_within_strata_splits_each_test_fold_and_fits_strata(sim):
+    from tmeprog.models.evaluation import evaluate
+    from tmeprog.models.metrics import harrell_c
+
+    X, y, _ = sim
+    strata = np.where(np.arange(len(y)) % 3 == 0, "A:os", "B:rfs")
+    res = cross_validate(CoxNetSurvival(alpha=0.05, ci="none"), X, y, n_splits=3, n_repeats=1,
+                         random_state=1, strata=strata, within_strata=True)
+    assert len(res.folds) == 6 and res.settings["baseline_strata"] == ["A:os", "B:rfs"]
+    for f in res.folds:
+        assert len(set(strata[f.test_index])) == 1
+        assert f.label.split("|")[1] == strata[f.test_index][0]
+    # every sample is held out once per repeat
+    assert sorted(np.concatenate([f.test_index for f in res.folds])) == list(range(len(y)))
+    ev = evaluate(res, n_boot=0, calibration_horizon=None).table.set_index("metric")
+    expect = np.mean([harrell_c(f.y_test, f.risk) for f in res.folds])
+    assert ev.loc["harrell_c", "value"] == pytest.approx(expect, rel=1e-12)
+    assert "metrics within strata" in ev.loc["harrell_c", "estimator"]
+    # the forest has no strata: it is fitted without them, still evaluated within strata
+    rf = cross_validate(RandomSurvivalForestModel(n_estimators=10, random_state=0), X, y,
+                        n_splits=3, n_repeats=1, strata=strata, within_strata=True)
+    assert rf.settings["baseline_strata"] is None and len(rf.folds) == 6
+    with pytest.raises(InputError, match="within_strata needs strata"):
+        cross_validate(CoxNetSurvival(), X, y, within_strata=True)

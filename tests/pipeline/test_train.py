@@ -74,6 +74,30 @@ def test_run_holds_params_metrics_figures_and_model(trained, store):
     assert mv.version is not None
 
 
+def test_run_and_version_carry_what_a_reviewer_needs(trained, store):
+    mlflow.set_tracking_uri(store)
+    client = mlflow.MlflowClient()
+    run = client.get_run(trained.run_id)
+    note = run.data.tags["mlflow.note.content"]
+    champ = trained.champion
+    assert champ["model"] in note and "Harrell's C" in note and f"{champ['value']:.3f}" in note
+    assert "gse1992: rfs" in note or "gse1992:" in run.data.tags["endpoint"]
+    for k in ("cohorts", "endpoint", "feature_set", "family", "champion"):
+        assert run.data.tags[k], k
+    found = client.search_runs([run.info.experiment_id],
+                               f"tags.family = '{champ['model']}' and tags.champion = 'true'")
+    assert trained.run_id in {r.info.run_id for r in found}
+    assert "report/report.html" in {a.path for a in client.list_artifacts(trained.run_id,
+                                                                          "report")}
+    html = mlflow.artifacts.load_text(f"runs:/{trained.run_id}/report/report.html")
+    assert html.startswith("<!DOCTYPE html>") and "Champion" in html
+    mv = client.get_model_version_by_alias("tmeprog-test-prognosis", "champion")
+    assert trained.run_id in mv.description and "Harrell's C" in mv.description
+    assert mv.tags["run_id"] == trained.run_id
+    assert mv.tags["feature_set"] == champ["feature_set"]
+    assert any(k.startswith("fingerprint.gse1992") for k in mv.tags)
+
+
 def _scorer_and_frame(trained, store, cohort="gse4335"):
     mlflow.set_tracking_uri(store)
     loaded = mlflow.pyfunc.load_model(trained.model_uri)
@@ -174,3 +198,22 @@ def test_same_config_and_seed_on_a_tracking_server_gives_identical_metrics(
     run = mlflow.MlflowClient().get_run(again.run_id)
     assert run.info.status == "FINISHED"
     assert "coxnet.clinical.cv.harrell_c" in run.data.metrics
+
+
+def test_run_states_endpoints_strata_and_subtype_results(trained, store):
+    mlflow.set_tracking_uri(store)
+    run = mlflow.MlflowClient().get_run(trained.run_id)
+    assert run.data.tags["endpoint"] == "gse1992:rfs,gse4335:os,gse3143:os"
+    assert run.data.tags["endpoints_pooled"] == "true"
+    assert run.data.params["endpoint.gse1992"] == "rfs"
+    assert any("endpoints are mixed" in w for w in trained.warnings)
+    rec = json.loads(mlflow.artifacts.load_text(
+        f"runs:/{trained.run_id}/results/endpoints.json"))
+    assert rec["pooled"] and rec["cohorts"]["gse4335"]["endpoint"] == "os"
+    assert "age@os" in rec["age"] and "cohort x endpoint" in rec["stratification"]
+    path = mlflow.artifacts.download_artifacts(f"runs:/{trained.run_id}/results/subtype_c.csv")
+    sub = pd.read_csv(path)
+    assert {"ER-", "ER+"} == set(sub["subgroup"]) and "loco" in set(sub["validation"])
+    path = mlflow.artifacts.download_artifacts(
+        f"runs:/{trained.run_id}/results/subtype_screen.csv")
+    assert {"hr_er_neg", "hr_er_pos", "p_interaction_lr"} <= set(pd.read_csv(path).columns)

@@ -80,3 +80,25 @@ def test_report_shows_shap_by_pam50_subtype(run_dir):
     text = build_report(run_dir, {"run_id": "r1", "experiment": "e", "start_time": "t"})
     assert "TME compartments by PAM50 subtype" in text and "Basal" in text
     assert "by receptor subtype" not in text  # no table, no heading
+
+
+def test_report_states_endpoints_and_subtype_results(run_dir):
+    (run_dir / "results" / "endpoints.json").write_text(json.dumps({
+        "cohorts": {"gse1992": {"endpoint": "rfs", "definition": "relapse-free", "n": 124,
+                                "events": 35},
+                    "vdv": {"endpoint": "dmfs", "definition": "distant metastasis", "n": 78,
+                            "events": 34}},
+        "pooled": True, "stratification": "baseline hazard per cohort x endpoint",
+        "age": "age per endpoint: age@rfs"}))
+    pd.DataFrame([{"model": "coxnet", "feature_set": "tme+subtype", "validation": v,
+                   "subgroup": g, "metric": "harrell_c", "value": 0.61, "ci_low": 0.5,
+                   "ci_high": 0.7, "n": 10, "events": 4, "n_units": 2}
+                  for v in ("loco", "loco:vdv") for g in ("ER-", "ER+")]).to_csv(
+        run_dir / "results" / "subtype_c.csv", index=False)
+    pd.DataFrame([{"feature": "til_density", "hr_er_neg": 0.5, "hr_er_pos": 1.3,
+                   "p_interaction_lr": 0.001}]).to_csv(
+        run_dir / "results" / "subtype_screen.csv", index=False)
+    text = build_report(run_dir, {"run_id": "abc", "experiment": "e"})
+    assert "endpoints are mixed" in text and "dmfs" in text and "age@rfs" in text
+    assert "by ER status" in text and "0.610 [0.500, 0.700]" in text
+    assert "til_density" in text and "interaction" in text

@@ -64,7 +64,7 @@ def feature_model(store, tmp_path_factory) -> str:
     """A response model trained on a three-column feature table, registered in ``store``."""
     from sklearn.linear_model import LogisticRegression
 
-    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.serving.scorer import Scorer
     from tmeprog.tracking.pyfunc import log_scorer, register_champion
     from tmeprog.tracking.store import ensure_experiment
 

@@ -7,8 +7,8 @@ import pytest
 from tmeprog.cohorts import load_cohort
 from tmeprog.errors import InputError
 from tmeprog.features.extractor import TMEFeatureExtractor
-from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
+from tmeprog.serving.scorer import Scorer
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Loading a served model: the fast path gives what ``mlflow.pyfunc.load_model`` gives."""
+"""Loading a served model: the same model ``mlflow.pyfunc.load_model`` gives, loaded by it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import warnings
 import mlflow
 import numpy as np
 import pandas as pd
-import pytest
 
 from tests.scoring.conftest import CHAMPION
 from tmeprog.scoring import load_served_model
-from tmeprog.scoring import model as served_model
 from tmeprog.tracking.store import use_store
 
 NAME = "tmeprog-test-prognosis"  # CHAMPION's registered name
@@ -49,20 +47,13 @@ def test_same_model_as_mlflow_load_model(served, store, frame4335):
                                   theirs.predict(rows)["risk_score"])
 
 
-def test_one_mlmodel_parse_and_no_mlflow_load_model(store, monkeypatch):
-    import yaml
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("mlflow.pyfunc.load_model was called")
-
-    calls = []
-    safe_load = yaml.safe_load
-    monkeypatch.setattr(mlflow.pyfunc, "load_model", refuse)
-    monkeypatch.setattr(yaml, "safe_load", lambda *a, **k: calls.append(1) or safe_load(*a, **k))
+def test_loading_goes_through_mlflow_load_model(store, monkeypatch):
+    used = []
+    real = mlflow.pyfunc.load_model
+    monkeypatch.setattr(mlflow.pyfunc, "load_model", lambda uri: used.append(uri) or real(uri))
     fm = load_served_model(CHAMPION, store)
     assert fm.task == "prognosis" and fm.version
-    assert calls == []  # no pure-Python parse of the MLmodel (one C parse instead)
-    assert fm.pyfunc.input_example is None
+    assert len(used) == 1 and os.path.isdir(used[0])
 
 
 def test_loading_writes_nothing_into_a_local_artifact_store(served, store):
@@ -78,45 +69,22 @@ def test_loading_writes_nothing_into_a_local_artifact_store(served, store):
     assert snapshot() == before
 
 
-def test_other_model_shapes_go_through_mlflow(tmp_path, monkeypatch):
-    class Echo(mlflow.pyfunc.PythonModel):
-        def predict(self, context, model_input, params=None):
-            return model_input * 2
-
-    extra = tmp_path / "extra.txt"
-    extra.write_text("x")
-    path = tmp_path / "model"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mlflow.pyfunc.save_model(str(path), python_model=Echo(), artifacts={"extra": str(extra)})
-    used = []
-    real = mlflow.pyfunc.load_model
-    monkeypatch.setattr(mlflow.pyfunc, "load_model", lambda uri: used.append(uri) or real(uri))
-    loaded = served_model._load_pyfunc(str(path))
-    assert used == [str(path)]
-    out = loaded.predict(pd.DataFrame({"a": [1.0, 2.0]}))
-    assert out["a"].tolist() == [2.0, 4.0]
+def test_model_is_logged_from_code_with_the_scorer_as_artifact(served):
+    conf = served.pyfunc.metadata.flavors["python_function"]
+    assert conf.get("model_code_path", "").endswith("model_code.py")
+    assert "scorer" in conf.get("artifacts", {})
 
 
-@pytest.mark.parametrize("conf", [None, {"loader_module": "mlflow.sklearn"},
-                                  {"loader_module": "mlflow.pyfunc.model",
-                                   "python_model": "python_model.pkl", "model_code_path": "x.py"}])
-def test_only_plain_pickled_python_models_take_the_fast_path(served, conf):
-    assert served_model._plain_python_model(served.pyfunc.metadata, conf) is False
-    plain = served.pyfunc.metadata.flavors["python_function"]
-    assert served_model._plain_python_model(served.pyfunc.metadata, plain) is True
+def test_signature_declares_outputs_and_the_inputs_are_an_artifact(served, store):
+    import json
 
+    from tmeprog.tracking.pyfunc import input_columns
 
-def test_requirement_check_words_what_mlflow_finds():
-    from importlib.metadata import version
-
-    from mlflow.utils.requirements_utils import _check_requirement_satisfied
-
-    np_v, pd_v = version("numpy"), version("pandas")
-    reqs = [f"numpy=={np_v}", "numpy==0.0.1", f"pandas>={pd_v}", "pandas<1",
-            "surely-not-installed-pkg==1.0", "scikit-learn", 'numpy==0.1; python_version < "3"',
-            "git+https://example.org/x.git", "./local/wheel.whl"]
-    theirs = [str(m) for r in reqs if (m := _check_requirement_satisfied(r)) is not None]
-    ours = served_model.requirement_mismatches(reqs)
-    assert ours == theirs
-    assert len(ours) == 3  # numpy==0.0.1, pandas<1, the uninstalled one
+    sig = served.pyfunc.metadata.signature
+    assert sig.inputs is None
+    assert sig.outputs.input_names()[0] == "risk_score"
+    folder = _model_folder(store, served.version)
+    with open(os.path.join(folder, "artifacts", "input_columns.json")) as f:
+        listed = json.load(f)
+    assert [c["name"] for c in listed["columns"]] == input_columns(served.scorer)
+    assert listed["n_columns"] > 1000  # the genes of the TME features

@@ -6,8 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tmeprog.scoring import plain_decode
+from tmeprog.scoring.arrays import columns_to_array
 from tmeprog.scoring.parquet_part import ParquetPart
-from tmeprog.scoring.reader import _columns_to_array, inspect_table, open_reader
+from tmeprog.scoring.reader import inspect_table, open_reader
 
 PLAIN = {"compression": "none", "use_dictionary": False}
 
@@ -36,7 +37,7 @@ def _check_equal(path, indices, expect_fast=True):
             assert got is None
             continue
         assert got is not None and got.flags.f_contiguous
-        want = _columns_to_array(pf.read_row_group(rg, columns=names))
+        want = columns_to_array(pf.read_row_group(rg, columns=names))
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_array_equal(got, want)  # NaN where pyarrow has nulls
         assert np.array_equal(np.isnan(got), np.isnan(want))

@@ -8,7 +8,6 @@ import pytest
 
 from tmeprog.cohorts import load_cohort
 from tmeprog.errors import InputError
-from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.validate import (
     as_held_out,
     brier_at,
@@ -17,6 +16,7 @@ from tmeprog.scoring.validate import (
     choose_endpoint,
     with_absent_covariates,
 )
+from tmeprog.serving.scorer import Scorer
 
 
 def _y(time, event):

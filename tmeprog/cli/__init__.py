@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from tmeprog.cli.cohorts import cohorts_app
+from tmeprog.cli.convert import convert
 from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
 from tmeprog.cli.score import score
@@ -29,6 +30,7 @@ app.command("report")(report)
 app.command("ui")(ui)
 app.command("score")(score)
 app.command("subtypes")(subtypes)
+app.command("convert")(convert)
 app.command("validate")(validate)
 
 

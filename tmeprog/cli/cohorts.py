@@ -54,10 +54,14 @@ def cohorts_show(
     kind: str = KIND_OPT,
 ) -> None:
     """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
+    from tmeprog.pipeline.assemble import auto_endpoint
+
     try:
-        info = load_input(name, clinical, scale, orientation, annotation, kind).summary()
+        cohort = load_input(name, clinical, scale, orientation, annotation, kind)
+        info = cohort.summary()
     except TmeprogError as exc:
         fail(exc)
+    info["pipeline_endpoint"] = auto_endpoint(cohort)
     if as_json:
         emit_json(info)
         return
@@ -70,6 +74,10 @@ def cohorts_show(
                  f"{d['median_follow_up_months']:.1f} months" if d["kind"] == "survival"
                  else f"{d['n']} patients, {d['positives']} positive")
         out.print(f"  endpoint {ep}: {d['definition']} ({extra})", highlight=False)
+    if info["pipeline_endpoint"]:
+        out.print(f"  modelled endpoint with \\[data] endpoint = 'auto': "
+                  f"{info['pipeline_endpoint']} (pooling it with other endpoints needs "
+                  "\\[data] pool_endpoints = true)", highlight=False)
     for line in info["report"]:
         out.print(f"  [dim]{line}[/]", highlight=False)
 

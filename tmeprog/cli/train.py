@@ -27,6 +27,7 @@ def train(
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
     from tmeprog.pipeline.config import load_config
+    from tmeprog.pipeline.train import SPEC_SETS
     from tmeprog.pipeline.train import train as run_train
 
     try:
@@ -42,7 +43,7 @@ def train(
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     r = res.results
     main = r[(r["metric"] == cfg.selection.metric) & r["feature_set"].isin(
-        ("clinical", "tme", "clinical+tme"))]
+        SPEC_SETS)]
     t = Table(title=f"{cfg.selection.metric} (95% bootstrap CI)")
     for col in ("model", "feature set", "validation", "value", "95% CI"):
         t.add_column(col)

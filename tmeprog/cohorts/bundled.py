@@ -1,12 +1,17 @@
 """Offline breast cohorts shipped by the SurvSet package, mapped to tmeprog's vocabulary.
 
 SurvSet stores each data set as one table: ``pid``, ``event``, ``time``, then ``fac_*`` (factors)
-and ``num_*`` (numeric) columns; expression columns are ``num_HS_<SYMBOL>``. The mapping of each
-source column to the vocabulary, and what each endpoint is, is written out below per cohort.
+and ``num_*`` (numeric) columns; expression columns are ``num_HS_<SYMBOL>`` (``num_<accession>``
+for ``vdv``, whose GenBank / RefSeq accessions are mapped to Entrez genes by the offline table
+``data/vdv_accessions.tsv.gz``, built from org.Hs.eg.db by ``scripts/build_accession_map.R``).
+The mapping of each source column to the vocabulary, and what each endpoint is, is written out
+below per cohort.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +35,8 @@ class BundledSpec:
     time_divisor: float
     clinical: Callable[[pd.DataFrame], pd.DataFrame]
     meta: CohortMeta
+    expr_prefix: str = EXPR_PREFIX
+    annotation: str = ""  # packaged table mapping probe ids to Entrez genes ("" = symbols)
 
 
 def _num(s: pd.Series) -> pd.Series:
@@ -62,6 +69,12 @@ def _clin_gse4335(d: pd.DataFrame) -> pd.DataFrame:
 def _clin_gse3143(d: pd.DataFrame) -> pd.DataFrame:
     lev = _num(d["fac_erlev"])  # ER level 0-3; 0 is negative
     return pd.DataFrame({"er": (lev > 0).astype(float).where(lev.notna())})
+
+
+def _clin_vdv(d: pd.DataFrame) -> pd.DataFrame:
+    # SurvSet's vdv carries no covariate; by design every patient was lymph-node negative and
+    # younger than 55 (van 't Veer 2002), which is stated in the metadata, not invented per row.
+    return pd.DataFrame(index=d.index)
 
 
 def _clin_gbsg2(d: pd.DataFrame) -> pd.DataFrame:
@@ -147,6 +160,26 @@ BUNDLED: dict[str, BundledSpec] = {
             description="Duke breast tumours; 158 patients with OS; ER level 0-3 (0 negative)",
         ),
     ),
+    "vdv": BundledSpec(
+        "vdv", "dmfs",
+        "distant-metastasis-free interval: distant metastasis as first event (event=1; all 34 "
+        "within 5 years), censored otherwise (metastasis-free for at least 5 years); time in "
+        "years in the source, multiplied by 12 to months",
+        1 / 12, _clin_vdv,
+        CohortMeta(
+            source="SurvSet 'vdv' (randomForestSRC::vdv; van 't Veer 2002, Rosetta Inpharmatics)",
+            platform="Agilent/Rosetta 25k oligonucleotide two-colour arrays, log2 ratio vs "
+                     "pooled reference (4,705 probes; accessions mapped to genes offline)",
+            scale="log2_ratio",
+            citation="van 't Veer LJ et al. Nature 2002;415:530-536. doi:10.1038/415530a "
+                     "(PMID 11823860)",
+            licence="GPL (>= 3) (randomForestSRC)",
+            description="NKI lymph-node-negative breast tumours, patients < 55 years; 78 "
+                        "patients with distant-metastasis-free follow-up; no covariates",
+        ),
+        expr_prefix="num_",
+        annotation="vdv_accessions.tsv.gz",
+    ),
     "gbsg2": BundledSpec(
         "GBSG2", "rfs",
         "recurrence-free survival: recurrence or death (cens=1); time in days in the source, "
@@ -181,6 +214,39 @@ BUNDLED: dict[str, BundledSpec] = {
 }
 
 
+def probe_annotation(table: str) -> pd.Series:
+    """Probe id -> Entrez gene id (as text) from a packaged accession table.
+
+    Parameters
+    ----------
+    table : str
+        File name under ``tmeprog/cohorts/data`` (e.g. ``vdv_accessions.tsv.gz``).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by the cohort's probe identifiers; ``attrs["source"]`` is the table's source line.
+    """
+    from importlib import resources
+
+    path = resources.files("tmeprog.cohorts").joinpath("data", table)
+    with path.open("rb") as fh:
+        raw = gzip.decompress(fh.read()).decode("utf-8")
+    lines = raw.splitlines()
+    header = [ln[1:].strip() for ln in lines if ln.startswith("#")]
+    tab = pd.read_csv(io.StringIO(raw), sep="\t", comment="#", dtype=str)
+    out = pd.Series(tab["entrez"].to_numpy(), index=tab["id"].to_numpy(), name="entrez")
+    out.attrs["source"] = next((h.split(":", 1)[1].strip() for h in header
+                                if h.startswith("source:")), "unknown")
+    return out
+
+
+def vdv_probe_ids() -> list[str]:
+    """The probe identifiers of SurvSet's ``vdv`` table (input of the accession-table build)."""
+    raw = load_survset_table("vdv")
+    return [c[4:] for c in raw.columns if c.startswith("num_")]
+
+
 def load_survset_table(survset_name: str) -> pd.DataFrame:
     """The raw SurvSet table of one data set."""
     from SurvSet.data import SurvLoader
@@ -207,11 +273,19 @@ def load_bundled(name: str) -> Cohort:
     }, index=raw.index)
 
     expression = None
-    expr_cols = [c for c in raw.columns if c.startswith(EXPR_PREFIX)]
+    pre = spec.expr_prefix
+    expr_cols = [c for c in raw.columns if c.startswith(pre)]
     if expr_cols:
         expr = raw[expr_cols].astype(float)
-        expr.columns = [c[len(EXPR_PREFIX):] for c in expr_cols]
-        expression, gene_report = harmonise_genes(expr)
+        expr.columns = [c[len(pre):] for c in expr_cols]
+        annotation = None
+        if spec.annotation:
+            annotation = probe_annotation(spec.annotation)
+            report.append(f"genes: probe accessions mapped to Entrez genes by "
+                          f"{spec.annotation} ({annotation.attrs['source']}); "
+                          f"{int(expr.columns.isin(annotation.index).sum())} of "
+                          f"{expr.shape[1]} probes have a gene")
+        expression, gene_report = harmonise_genes(expr, annotation=annotation)
         report.extend(gene_report.lines())
     return Cohort(
         name=name,

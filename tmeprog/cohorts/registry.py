@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from tmeprog.cohorts.bundled import BUNDLED, load_bundled
+from tmeprog.cohorts.entries import REGISTRY, CohortEntry, register
 from tmeprog.cohorts.model import Cohort
 from tmeprog.errors import UnknownCohortError
 
-
-@dataclass(frozen=True)
-class CohortEntry:
-    """One registered cohort."""
-
-    name: str
-    offline: bool
-    description: str
-    load: Callable[[], Cohort]
-    is_cached: Callable[[], bool]
-    fetch: Callable[[], None] | None = None
-
-
-def _bundled_entry(name: str) -> CohortEntry:
-    return CohortEntry(
-        name=name,
-        offline=True,
-        description=BUNDLED[name].meta.description,
-        load=lambda: load_bundled(name),
-        is_cached=lambda: True,
-    )
-
-
-REGISTRY: dict[str, CohortEntry] = {n: _bundled_entry(n) for n in BUNDLED}
-
-
-def register(entry: CohortEntry) -> None:
-    """Add a cohort to the registry (used by the downloadable-cohort modules)."""
-    REGISTRY[entry.name] = entry
+__all__ = ["REGISTRY", "CohortEntry", "cohort_names", "describe", "get_entry", "load_cohort",
+           "register"]
 
 
 def _load_downloadable() -> None:

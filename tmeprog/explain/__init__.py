@@ -9,7 +9,7 @@
 * :func:`write_shap_table` / :func:`read_shap_table` - atomic parquet I/O.
 
 Names are imported on first use, so worker processes that only need
-:mod:`~tmeprog.explain.treeshap` start without pandas, scikit-learn or shap.
+:mod:`~tmeprog.explain.forest_shap` start without pandas or scikit-learn.
 """
 
 from __future__ import annotations

@@ -291,8 +291,8 @@ class _Raw:
     rtol: float
 
 
-def _forest_shap(est, Z, B, n_jobs, engine) -> _Raw:
-    from tmeprog.explain.treeshap import path_dependent_shap
+def _forest_shap(est, Z, B, n_jobs) -> _Raw:
+    from tmeprog.explain.forest_shap import path_dependent_shap
 
     model = forest_to_tree_model(est)
     Zr = to_float32_grid(Z)
@@ -300,14 +300,7 @@ def _forest_shap(est, Z, B, n_jobs, engine) -> _Raw:
     scale = ("risk score: ensemble cumulative hazard summed over the training event times "
              "(expected number of events; higher = worse)")
     if B is None:
-        if engine in ("auto", "quadrature"):
-            phi, base = path_dependent_shap(model, Zr, n_jobs=n_jobs)
-        else:
-            import shap
-
-            ex = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent")
-            phi = np.asarray(ex.shap_values(Zr, check_additivity=False), dtype=float)
-            base = float(np.ravel(ex.expected_value)[0])
+        phi, base = path_dependent_shap(model, Zr, n_jobs=n_jobs)
         return _Raw(phi, base, out, "exact path-dependent TreeSHAP (random survival forest "
                     "converted to scalar trees)", "training distribution (tree node covers)",
                     scale, 1e-9)
@@ -438,7 +431,7 @@ def _outer_link(target: _Target, Xa: pd.DataFrame, raw: np.ndarray, scale: str, 
 
 
 def explain(model, X, background=None, *, compartments: Mapping[str, str] | None = None,
-            n_jobs: int | None = 1, engine: str = "auto",
+            n_jobs: int | None = 1,
             check_additivity: bool = True) -> ShapExplanation:
     """SHAP values of a fitted model on ``X``, one column per input feature.
 
@@ -459,10 +452,6 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
         ``X.attrs["compartments"]`` when present, plus the clinical vocabulary.
     n_jobs : int or None, default 1
         Worker processes for random survival forests (-1: all cores).
-    engine : {"auto", "quadrature", "shap"}
-        Path-dependent algorithm for random survival forests: the vectorised exact algorithm of
-        :mod:`tmeprog.explain.treeshap` (``auto``) or shap's ``TreeExplainer`` on the converted
-        trees (same values, slower).
     check_additivity : bool, default True
         Raise :class:`~tmeprog.explain.result.AdditivityError` when base + sum of SHAP values
         differs from the model output beyond rounding.
@@ -473,8 +462,6 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
     """
     from tmeprog.explain.rollup import feature_compartments
 
-    if engine not in ("auto", "quadrature", "shap"):
-        raise InputError(f"engine={engine!r}; use 'auto', 'quadrature' or 'shap'")
     target = _resolve(model)
     Xa = align_features(X, target.names, "X", target.n_features)
     Ba = None
@@ -486,7 +473,7 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
     Bn = None if BZ is None else BZ[Z.columns].to_numpy(dtype=float)
     fam = _family(target.estimator)
     if fam == "forest":
-        raw = _forest_shap(target.estimator, Zn, Bn, n_jobs, engine)
+        raw = _forest_shap(target.estimator, Zn, Bn, n_jobs)
     elif fam == "xgboost":
         raw = _xgb_shap(target.estimator, Zn, Bn)
     else:
@@ -512,7 +499,7 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
 
 def explain_scorer(scorer, frame: pd.DataFrame, background: pd.DataFrame | None = None,
                    **kwargs) -> ShapExplanation:
-    """Explain a fitted :class:`~tmeprog.pipeline.scorer.Scorer` on raw input rows.
+    """Explain a fitted :class:`~tmeprog.serving.scorer.Scorer` on raw input rows.
 
     The scorer builds its design matrix (TME features from expression + clinical covariates);
     the model is explained on it, with compartments from the scorer's feature extractor and

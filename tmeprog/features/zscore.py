@@ -14,7 +14,7 @@ Biol 2008;4:e1000217. doi:10.1371/journal.pcbi.1000217 (combined z-score; here a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,27 +120,6 @@ class ZScoreReference(BaseEstimator):
         """Genes whose reference sd exceeds ``min_sd``."""
         check_is_fitted(self, "sd_")
         return self.sd_.index[self.sd_.to_numpy() > self.min_sd]
-
-    def score(
-        self,
-        expression: pd.DataFrame,
-        signatures: Mapping[str, Sequence[str] | Mapping[str, float]],
-        **kwargs,
-    ) -> pd.DataFrame:
-        """Score ``signatures`` in ``expression`` against this reference.
-
-        Shorthand for ``score_signatures(expression, signatures, method="zscore",
-        reference=self, **kwargs)``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Samples x signatures.
-        """
-        from tmeprog.features.scoring import score_signatures
-
-        return score_signatures(expression, signatures, method="zscore", reference=self,
-                                **kwargs)
 
 
 def zscore_chunk(x: np.ndarray, gene_sets: Sequence[ReferencedSet]) -> np.ndarray:

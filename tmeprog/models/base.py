@@ -34,7 +34,10 @@ class SurvivalModel(BaseEstimator):
     Subclasses must define a ``preprocessor`` parameter (None = :class:`MedianStandardScaler`).
     """
 
-    def fit(self, X, y):
+    #: Whether ``fit`` accepts ``strata`` (a baseline hazard per stratum).
+    supports_strata = False
+
+    def fit(self, X, y, strata=None):
         """Fit preprocessing and the model on training data.
 
         Parameters
@@ -43,6 +46,9 @@ class SurvivalModel(BaseEstimator):
             Numeric features; NaN are imputed by training medians.
         y : structured array of shape (n_samples,)
             ``(event, time)``, time in months.
+        strata : array-like of shape (n_samples,), optional
+            Stratum of each sample (cohort x endpoint), for models with ``supports_strata``:
+            one baseline hazard per stratum.
 
         Returns
         -------
@@ -50,6 +56,12 @@ class SurvivalModel(BaseEstimator):
         """
         df = as_frame(X, "X")
         yy = check_survival_y(y, len(df))
+        if strata is not None:
+            if not self.supports_strata:
+                raise InputError(f"{type(self).__name__} has no stratified fit; pass no strata")
+            strata = np.asarray(strata).astype(str)
+            if len(strata) != len(df):
+                raise InputError(f"strata: {len(strata)} labels for {len(df)} samples")
         pre = MedianStandardScaler() if self.preprocessor is None else clone(self.preprocessor)
         Xt = _frame_out(pre.fit_transform(df), pre, df.index)
         self.preprocessor_ = pre
@@ -59,7 +71,10 @@ class SurvivalModel(BaseEstimator):
         self.max_time_ = float(yy["time"].max())
         self.n_events_ = int(yy["event"].sum())
         self.n_train_ = len(yy)
-        self._fit_transformed(Xt, yy)
+        if strata is None:
+            self._fit_transformed(Xt, yy)
+        else:
+            self._fit_transformed(Xt, yy, strata=strata)
         return self
 
     def _transform(self, X) -> pd.DataFrame:

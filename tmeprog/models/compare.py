@@ -13,6 +13,7 @@ import pandas as pd
 from tmeprog.errors import InputError
 from tmeprog.models.coxnet import CoxNetSurvival
 from tmeprog.models.evaluation import Evaluation, evaluate, paired_difference
+from tmeprog.models.feature_sets import family_design
 from tmeprog.models.forest import RandomSurvivalForestModel
 from tmeprog.models.validation import ValidationResult, cross_validate, leave_one_cohort_out
 from tmeprog.models.xgb import XGBAFTSurvival, XGBCoxSurvival
@@ -72,16 +73,19 @@ class Comparison:
     settings: dict = field(default_factory=dict)
 
 
-def _job(name, est, grid, fs, X, y, groups, scheme, kw, ev_kw, std_cols):
+def _job(name, est, grid, fs, X, y, groups, scheme, kw, ev_kw, std_cols, strata=None,
+         within=False):
+    X = family_design(name, X)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         std = std_cols if std_cols else False
         if scheme == "cv":
             res = cross_validate(est, X, y, groups=groups, param_grid=grid,
-                                 cohort_standardise=std, **kw["cv"])
+                                 cohort_standardise=std, strata=strata, within_strata=within,
+                                 **kw["cv"])
         else:
             res = leave_one_cohort_out(est, X, y, groups, param_grid=grid,
-                                       cohort_standardise=std, **kw["loco"])
+                                       cohort_standardise=std, strata=strata, **kw["loco"])
         ev = evaluate(res, **ev_kw)
     msgs = sorted({f"{name}/{fs}/{scheme}: {w.message}" for w in caught
                    if issubclass(w.category, UserWarning)})
@@ -96,7 +100,7 @@ def compare(
     calibration_horizon: float | None = 60.0, n_boot: int = 200, random_state: int = 0,
     cohort_standardise: Mapping[str, Sequence[str]] | None = None,
     paired: Sequence[tuple[str, str]] = (("clinical+tme", "clinical"),), n_jobs: int = 1,
-    quick: bool = False,
+    quick: bool = False, strata: Sequence | None = None, within_strata: bool = False,
 ) -> Comparison:
     """Validate every model on every feature set and tabulate the metrics.
 
@@ -131,6 +135,12 @@ def compare(
         Parallel (model, feature set, scheme) jobs.
     quick : bool
         Small default models (when ``models`` is None).
+    strata : sequence, optional
+        Stratum per sample (cohort x endpoint): a baseline hazard per stratum for the models
+        that support it (coxnet).
+    within_strata : bool
+        Cross-validated metrics within strata (see
+        :func:`~tmeprog.models.validation.cross_validate`).
 
     Returns
     -------
@@ -159,8 +169,8 @@ def compare(
                  n_boot=n_boot, seed=random_state)
     std = dict(cohort_standardise or {})
     jobs = [(m, est, grid if tune else None, fs, feature_sets[fs], y, groups, v, kw, ev_kw,
-             std.get(fs)) for m, (est, grid) in models.items() for fs in names
-            for v in validations]
+             std.get(fs), strata, within_strata) for m, (est, grid) in models.items()
+            for fs in names for v in validations]
     if n_jobs == 1:
         out = [_job(*j) for j in jobs]
     else:
@@ -203,6 +213,8 @@ def compare(
     settings = dict(validations=list(validations), tune=tune, n_splits=n_splits,
                     n_repeats=n_repeats, inner_splits=inner_splits, n_boot=n_boot,
                     random_state=random_state, horizons=list(horizons), tau=tau,
-                    calibration_horizon=calibration_horizon,
+                    calibration_horizon=calibration_horizon, within_strata=within_strata,
+                    baseline_strata=sorted({str(s) for s in strata}) if strata is not None
+                    else None,
                     grids={m: g for m, (_, g) in models.items()} if tune else {})
     return Comparison(table, results, evals, time.perf_counter() - t0, settings)

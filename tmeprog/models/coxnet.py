@@ -2,8 +2,13 @@
 
 Why scikit-survival rather than lifelines: its coordinate-descent solver gives exact zeros (true
 feature selection; lifelines approximates the L1 penalty smoothly), fits a warm-started path in
-milliseconds, and with ``fit_baseline_model=True`` yields Breslow survival curves directly.
+milliseconds; survival curves use the Breslow baseline (scikit-survival's ``BreslowEstimator``).
 lifelines is used only for the confidence intervals of :meth:`CoxNetSurvival.summary`.
+
+Given ``strata`` in ``fit`` (pooled cohorts or endpoints), the same objective is minimised with
+the stratified partial likelihood (:mod:`tmeprog.models.stratified_cox`): a baseline hazard per
+stratum. Survival curves of new patients then use one Breslow baseline over all training rows
+(a new patient's cohort is not among the training strata); risk scores need no baseline.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tmeprog.models.base import SurvivalModel, step_values
+from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
 
 
 class CoxNetSurvival(SurvivalModel):
@@ -51,9 +56,15 @@ class CoxNetSurvival(SurvivalModel):
         Smallest penalty with all coefficients zero.
     model_ : CoxnetSurvivalAnalysis
         The fitted path (last penalty = ``alpha``).
+    baseline_ : tuple of ndarray
+        Breslow baseline on the training rows: unique times and cumulative hazard.
     refit_ : pandas.DataFrame or None
         Unpenalised refit table (``ci="refit"``).
+    strata_ : list of str or None
+        Training strata of a stratified fit (None: one baseline hazard).
     """
+
+    supports_strata = True
 
     def __init__(self, alpha: float = 0.05, l1_ratio: float = 0.5, n_path: int = 30,
                  ci: str = "refit", max_iter: int = 100000, tol: float = 1e-7,
@@ -66,15 +77,43 @@ class CoxNetSurvival(SurvivalModel):
         self.tol = tol
         self.preprocessor = preprocessor
 
-    def _fit_transformed(self, Xt: pd.DataFrame, y: np.ndarray) -> None:
-        from sksurv.linear_model import CoxnetSurvivalAnalysis
-
+    def _fit_transformed(self, Xt: pd.DataFrame, y: np.ndarray, strata=None) -> None:
         from tmeprog.errors import InputError
 
         if not (self.alpha > 0):
             raise InputError(f"CoxNetSurvival: alpha must be > 0, got {self.alpha!r}")
         if self.ci not in ("refit", "none"):
             raise InputError(f"CoxNetSurvival: ci must be 'refit' or 'none', got {self.ci!r}")
+        self.strata_ = None
+        if strata is not None and len(set(strata)) > 1:
+            self._fit_stratified(Xt, y, np.asarray(strata))
+            return
+        self._fit_path(Xt, y)
+
+    def _fit_stratified(self, Xt: pd.DataFrame, y: np.ndarray, strata: np.ndarray) -> None:
+        from sklearn.linear_model import LinearRegression
+
+        from tmeprog.models.stratified_cox import fit_stratified_coxnet
+
+        b, amax = fit_stratified_coxnet(Xt.to_numpy(), y["time"], y["event"], strata,
+                                        float(self.alpha), float(self.l1_ratio), tol=self.tol)
+        # the linear predictor x'b as a fitted scikit-learn linear model (what the SHAP
+        # explainers read through its predict)
+        lin = LinearRegression()
+        lin.coef_, lin.intercept_ = b.copy(), 0.0
+        lin.n_features_in_ = len(b)
+        self.model_ = lin
+        self.lp_ = (b, 0.0)
+        self.alpha_max_ = amax
+        self.strata_ = sorted(set(strata.tolist()))
+        self.coef_ = pd.Series(b, index=Xt.columns, name="coef")
+        self.baseline_ = breslow_baseline(self._linear_predictor(Xt.to_numpy()), y)
+        self.refit_ = (_unpenalised_refit(Xt, y, self.coef_, strata) if self.ci == "refit"
+                       else None)
+
+    def _fit_path(self, Xt: pd.DataFrame, y: np.ndarray) -> None:
+        from sksurv.linear_model import CoxnetSurvivalAnalysis
+
         common = dict(l1_ratio=self.l1_ratio, max_iter=self.max_iter, tol=self.tol)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="all coefficients are zero")
@@ -85,17 +124,20 @@ class CoxNetSurvival(SurvivalModel):
                 alphas = np.array([float(self.alpha)])
             else:
                 alphas = np.geomspace(amax, float(self.alpha), max(int(self.n_path), 2))
-            model = CoxnetSurvivalAnalysis(alphas=alphas, fit_baseline_model=True, **common)
+            model = CoxnetSurvivalAnalysis(alphas=alphas, **common)
             model.fit(Xt.to_numpy(), y)
             if not np.isclose(model.alphas_[-1], self.alpha, rtol=1e-10, atol=0):
                 # the solver ends a path early once the deviance stops changing (near the
                 # unpenalised fit); then fit the requested penalty alone
-                model = CoxnetSurvivalAnalysis(alphas=[float(self.alpha)],
-                                               fit_baseline_model=True, **common)
+                model = CoxnetSurvivalAnalysis(alphas=[float(self.alpha)], **common)
                 model.fit(Xt.to_numpy(), y)
         self.alpha_max_ = amax
         self.model_ = model
+        self.lp_ = (np.asarray(model.coef_[:, -1], float), float(model.offset_[-1]))
         self.coef_ = pd.Series(model.coef_[:, -1], index=Xt.columns, name="coef")
+        # Breslow baseline of the final penalty on the training rows (what scikit-survival's
+        # fit_baseline_model computes, through its public BreslowEstimator)
+        self.baseline_ = breslow_baseline(self._linear_predictor(Xt.to_numpy()), y)
         self.refit_ = _unpenalised_refit(Xt, y, self.coef_) if self.ci == "refit" else None
 
     def _risk(self, Xt: pd.DataFrame) -> np.ndarray:
@@ -106,19 +148,14 @@ class CoxNetSurvival(SurvivalModel):
         pairwise sum over each contiguous row): a sample gets the same bits whatever the other
         rows, where a BLAS matrix-vector product may round its last bit differently."""
         X = np.ascontiguousarray(X, dtype=np.float64)
-        return (X * self.model_.coef_[:, -1]).sum(axis=1) - self.model_.offset_[-1]
+        coef, offset = self.lp_
+        return (X * coef).sum(axis=1) - offset
 
     def _survival(self, Xt: pd.DataFrame, horizons: np.ndarray) -> np.ndarray:
-        X = Xt.to_numpy()
-        try:  # scikit-survival's Breslow baseline of the model's alpha
-            base = self.model_._get_baseline_model(None).baseline_survival_
-        except AttributeError:  # pragma: no cover - other scikit-survival internals
-            s = self.model_.predict_survival_function(X, return_array=True)
-            return step_values(self.model_.unique_times_, s, horizons, before=1.0)
-        # S(t | x) = S0(t) ** exp(x'b) at the horizons only: what predict_survival_function
-        # computes at every event time through one step function per sample
-        s0 = step_values(self.model_.unique_times_, base.y, horizons, before=1.0)
-        return np.power(s0, np.exp(self._linear_predictor(X))[:, None])
+        # S(t | x) = exp(-H0(t) exp(x'b)) at the horizons only
+        times, cumhaz = self.baseline_
+        return cox_survival(self._linear_predictor(Xt.to_numpy()), times, cumhaz,
+                            np.asarray(horizons, float))
 
     def summary(self) -> pd.DataFrame:
         """Coefficients and hazard ratios per SD with 95% CIs.
@@ -144,14 +181,18 @@ class CoxNetSurvival(SurvivalModel):
                 how += f"; refit failed: {self.refit_.attrs['failed']}"
         out.attrs["note"] = (
             f"elastic-net Cox (l1_ratio={self.l1_ratio:g}, alpha={self.alpha:g}, "
-            f"alpha_max={self.alpha_max_:.4g}); per-SD effects on {self.n_train_} samples, "
+            f"alpha_max={self.alpha_max_:.4g}"
+            + (f"; baseline hazard stratified by {len(self.strata_)} strata"
+               if getattr(self, "strata_", None) else "")
+            + f"); per-SD effects on {self.n_train_} samples, "
             f"{self.n_events_} events; {how}; dropped before fit: "
             f"{getattr(self.preprocessor_, 'dropped_', {}) or 'none'}"
         )
         return out
 
 
-def _unpenalised_refit(Xt: pd.DataFrame, y: np.ndarray, coef: pd.Series) -> pd.DataFrame:
+def _unpenalised_refit(Xt: pd.DataFrame, y: np.ndarray, coef: pd.Series,
+                       strata=None) -> pd.DataFrame:
     """lifelines CoxPHFitter on the selected features: hr, ci_low, ci_high, p per feature."""
     from lifelines import CoxPHFitter
 
@@ -162,10 +203,13 @@ def _unpenalised_refit(Xt: pd.DataFrame, y: np.ndarray, coef: pd.Series) -> pd.D
     df = Xt[list(sel)].copy()
     df["__time"] = y["time"]
     df["__event"] = y["event"].astype(int)
+    if strata is not None:
+        df["__stratum"] = np.asarray(strata)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cph = CoxPHFitter().fit(df, duration_col="__time", event_col="__event")
+            cph = CoxPHFitter().fit(df, duration_col="__time", event_col="__event",
+                                    strata=["__stratum"] if strata is not None else None)
     except Exception as exc:  # lifelines raises several types on separation/convergence
         out.attrs["failed"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
         return out

@@ -393,6 +393,8 @@ def _note(metric: str, result: ValidationResult, label: str, used: int, total: i
         unit = "repeats" if base == "calibration_slope" else "test folds"
         agg = (f"mean over {used} of {total} {unit} ({s['n_splits']}-fold x "
                f"{s['n_repeats']} repeats)")
+        if s.get("within_strata") and unit == "test folds":
+            agg += ", each test fold split by stratum (cohort x endpoint): metrics within strata"
     elif label == "loco":
         agg = f"mean over {used} of {total} held-out cohorts"
     else:

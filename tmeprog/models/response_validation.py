@@ -58,7 +58,7 @@ from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, Strat
 
 from tmeprog.errors import InputError
 from tmeprog.models.bootstrap import percentile_ci
-from tmeprog.models.feature_sets import FEATURE_SETS, _assemble_sets
+from tmeprog.models.feature_sets import BASE_SETS, _assemble_sets
 from tmeprog.models.inputs import BootstrapWarning  # noqa: F401 (re-exported)
 from tmeprog.models.response import (
     MIN_ARM_SIZE,
@@ -558,7 +558,7 @@ def response_decision_curve(cv: ResponseCV, thresholds: Sequence[float] | None =
 
 
 def response_feature_sets(clinical: pd.DataFrame | None, features: pd.DataFrame | None,
-                          sets: Sequence[str] = FEATURE_SETS,
+                          sets: Sequence[str] = BASE_SETS,
                           clinical_columns: Sequence[str] = ("hr", "her2"),
                           arm_column: str | None = "arm") -> dict[str, pd.DataFrame]:
     """Tables of the three feature sets compared for response.
@@ -587,6 +587,9 @@ def response_feature_sets(clinical: pd.DataFrame | None, features: pd.DataFrame 
                 clin[c] = pd.to_numeric(clin[c], errors="coerce").astype(float)
         return clin
 
+    bad = [s for s in sets if s not in BASE_SETS]
+    if bad:
+        raise InputError(f"feature sets {bad} are prognosis sets; response uses {list(BASE_SETS)}")
     return _assemble_sets(clinical, features, sets, clinical_part)
 
 

@@ -155,3 +155,120 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
         if ok.any():
             out.loc[p.index[ok], "fdr"] = false_discovery_control(p[ok].to_numpy(), method="bh")
     return out[COLUMNS].reset_index(drop=True)
+
+
+INTERACTION_COLUMNS = [
+    "feature", "hr_er_neg", "ci_low_er_neg", "ci_high_er_neg", "p_er_neg", "n_er_neg",
+    "events_er_neg", "hr_er_pos", "ci_low_er_pos", "ci_high_er_pos", "p_er_pos", "n_er_pos",
+    "events_er_pos", "hr_ratio", "p_interaction_lr", "p_interaction_wald", "fdr_interaction",
+    "n", "events"]
+
+
+def _fit_cox(d: pd.DataFrame, strata: bool):
+    from lifelines import CoxPHFitter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CoxPHFitter().fit(d, duration_col="__time", event_col="__event",
+                                 strata=["__cohort"] if strata else None)
+
+
+def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
+                               min_events: int = MIN_EVENTS) -> pd.DataFrame:
+    """TME hazard ratios by ER status, and a test of whether the effect differs between them.
+
+    For each feature (z-scored within cohort when ``cohorts`` is given, else over all
+    samples; HR per SD of that scale), on the samples whose ER status is known:
+
+    * per-stratum HRs: a Cox model of the feature alone in ER-negative, then in ER-positive
+      samples;
+    * interaction: the Cox model ``z + er_negative + z x er_negative`` against
+      ``z + er_negative``: likelihood-ratio test (1 df) and the Wald p of the product term;
+      ``hr_ratio`` is exp(product coefficient), the ER-negative HR over the ER-positive one.
+
+    Every model is a lifelines ``CoxPHFitter`` (Efron ties), stratified by cohort (a baseline
+    hazard per cohort, hence per cohort x endpoint) when the samples span several cohorts.
+    Benjamini-Hochberg FDR over the interaction LR p-values. A stratum with fewer than
+    ``min_events`` events gets no HR (NaN); with fewer in either stratum no interaction test.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Samples x TME features.
+    y : structured array
+        ``(event, time)`` in months, rows as ``features``.
+    er : array-like
+        ER status per sample (1 positive, 0 negative, NaN unknown).
+    cohorts : array-like, optional
+        Cohort of each sample.
+    min_events : int
+        Fewest events per ER stratum.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature, columns :data:`INTERACTION_COLUMNS`.
+    """
+    from scipy.stats import chi2
+
+    F = as_frame(features, "features")
+    yy = check_survival_y(y, len(F), min_events=None)
+    erv = pd.to_numeric(pd.Series(np.asarray(er, dtype=object)), errors="coerce").to_numpy(float)
+    if len(erv) != len(F):
+        raise InputError("screen: er must have one entry per sample")
+    if np.isin(erv[np.isfinite(erv)], [0.0, 1.0], invert=True).any():
+        raise InputError("screen: er must be 1 (positive), 0 (negative) or missing")
+    coh = np.zeros(len(F), dtype=object) if cohorts is None else np.asarray(cohorts).astype(str)
+    if len(coh) != len(F):
+        raise InputError("screen: cohorts must have one entry per sample")
+    Z = F.groupby(coh).transform(lambda v: (v - v.mean()) / v.std(ddof=1))
+    known = np.isfinite(erv)
+    rows = []
+    for feat in Z.columns:
+        d = pd.DataFrame({"__z": Z[feat].to_numpy(), "__erneg": 1.0 - erv,
+                          "__time": yy["time"], "__event": yy["event"].astype(int),
+                          "__cohort": coh})[known].dropna()
+        row = {"feature": feat, "n": len(d), "events": int(d["__event"].sum())}
+        enough = True
+        for tag, val in (("er_neg", 1.0), ("er_pos", 0.0)):
+            part = d[d["__erneg"] == val]
+            ev = int(part["__event"].sum())
+            row |= {f"n_{tag}": len(part), f"events_{tag}": ev}
+            est = (np.nan,) * 4
+            if ev >= min_events and part["__z"].std() > 0:
+                try:
+                    s = _fit_cox(part[["__z", "__time", "__event", "__cohort"]],
+                                 part["__cohort"].nunique() > 1).summary.loc["__z"]
+                    est = (s["exp(coef)"], s["exp(coef) lower 95%"],
+                           s["exp(coef) upper 95%"], s["p"])
+                except Exception as exc:  # lifelines: convergence / separation errors
+                    warnings.warn(f"screen: {feat} in {tag} did not fit: {type(exc).__name__}",
+                                  UserWarning, stacklevel=2)
+            else:
+                enough = False
+            row |= dict(zip([f"hr_{tag}", f"ci_low_{tag}", f"ci_high_{tag}", f"p_{tag}"],
+                            map(float, est), strict=True))
+        row |= {"hr_ratio": np.nan, "p_interaction_lr": np.nan, "p_interaction_wald": np.nan}
+        if enough:
+            d["__int"] = d["__z"] * d["__erneg"]
+            strat = d["__cohort"].nunique() > 1
+            cols = ["__time", "__event"] + (["__cohort"] if strat else [])
+            try:
+                full = _fit_cox(d[["__z", "__erneg", "__int", *cols]], strat)
+                reduced = _fit_cox(d[["__z", "__erneg", *cols]], strat)
+                lr = 2.0 * (full.log_likelihood_ - reduced.log_likelihood_)
+                s = full.summary.loc["__int"]
+                row |= {"hr_ratio": float(s["exp(coef)"]),
+                        "p_interaction_lr": float(chi2.sf(max(lr, 0.0), 1)),
+                        "p_interaction_wald": float(s["p"])}
+            except Exception as exc:  # lifelines: convergence / separation errors
+                warnings.warn(f"screen: interaction of {feat} did not fit: "
+                              f"{type(exc).__name__}", UserWarning, stacklevel=2)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in INTERACTION_COLUMNS if c != "fdr_interaction"])
+    out["fdr_interaction"] = np.nan
+    ok = out["p_interaction_lr"].notna()
+    if ok.any():
+        out.loc[ok, "fdr_interaction"] = false_discovery_control(
+            out.loc[ok, "p_interaction_lr"].to_numpy(), method="bh")
+    return out[INTERACTION_COLUMNS]

@@ -9,6 +9,13 @@ per-cohort standardisation (statistics from the cohort's training rows; see
 Each split stores its held-out predictions (risk, and S(t) at the requested horizons and on the
 integrated-Brier grid); :func:`tmeprog.models.evaluation.evaluate` computes metrics from them.
 A fixed ``random_state`` gives identical splits, tuning and predictions on every run.
+
+Strata (``strata=``, the cohort x endpoint of each sample when endpoints are pooled): models
+that support it (``supports_strata``) get a baseline hazard per stratum, in tuning and in the
+fit; with cross-validation each test fold is then evaluated within strata: its held-out
+predictions are split into one part per stratum (labels ``r<repeat>f<fold>|<stratum>``), so a
+concordance pair never joins patients of different cohorts or endpoints. Leave-one-cohort-out
+test sets are one cohort each, hence one stratum.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from inspect import signature
 
 import numpy as np
 import pandas as pd
@@ -122,12 +130,22 @@ def _eval_times(horizons: np.ndarray, ibs_times: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate([horizons, ibs_times]))
 
 
+def accepts_strata(estimator) -> bool:
+    """Whether ``estimator.fit`` takes ``strata`` (a baseline hazard per stratum)."""
+    return bool(getattr(estimator, "supports_strata", False)) and \
+        "strata" in signature(estimator.fit).parameters
+
+
 def _fit_fold(estimator, X: pd.DataFrame, y: np.ndarray, groups, train: np.ndarray,
               test: np.ndarray, label: str, unit: str, param_grid, inner_splits: int, seed: int,
               cohort_columns, horizons: np.ndarray, ibs_points: int,
-              ibs_quantiles: tuple[float, float]) -> FoldPrediction:
+              ibs_quantiles: tuple[float, float], strata=None,
+              split_test: bool = False) -> list[FoldPrediction]:
     Xtr, Xte = X.iloc[train], X.iloc[test]
     ytr, yte = y[train], y[test]
+    fit_kw = {}
+    if strata is not None and accepts_strata(estimator):
+        fit_kw["strata"] = np.asarray(strata)[train]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if cohort_columns is not None:
@@ -139,31 +157,46 @@ def _fit_fold(estimator, X: pd.DataFrame, y: np.ndarray, groups, train: np.ndarr
                 splits = list(inner.split(Xtr, ytr["event"]))
                 gs = GridSearchCV(clone(estimator), param_grid, cv=splits, refit=True,
                                   n_jobs=1, error_score="raise")
-                gs.fit(Xtr, ytr)
+                gs.fit(Xtr, ytr, **fit_kw)
                 model, best = gs.best_estimator_, dict(gs.best_params_)
             else:
-                model, best = clone(estimator).fit(Xtr, ytr), {}
+                model, best = clone(estimator).fit(Xtr, ytr, **fit_kw), {}
         except InputError as exc:
             raise InputError(f"split {label}: {exc}") from exc
-        risk = model.predict(Xte)
-        try:
-            ibs_t = ibs_grid(ytr, yte, ibs_points, ibs_quantiles)
-        except InputError as exc:
-            warnings.warn(f"split {label}: {exc}; no integrated Brier score", HorizonWarning,
-                          stacklevel=2)
-            ibs_t = np.empty(0)
-        times = _eval_times(horizons, ibs_t)
-        ok = times <= model.max_time_
-        surv = pd.DataFrame(np.nan, index=Xte.index, columns=pd.Index(times, name="months"))
-        if ok.any():
-            surv.loc[:, times[ok]] = model.predict_survival(Xte, times[ok]).to_numpy()
-        if not ok.all():
-            warnings.warn(
-                f"split {label}: S(t) at {times[~ok].tolist()} months is beyond the training "
-                f"follow-up ({model.max_time_:g}); NaN", HorizonWarning, stacklevel=2)
+        parts = [(label, np.arange(len(test)))]
+        if split_test and strata is not None:
+            st = np.asarray(strata)[test].astype(str)
+            parts = [(f"{label}|{s}", np.flatnonzero(st == s)) for s in sorted(set(st))]
+        out = [_predict_part(model, Xte, yte, ytr, test, train, lab, unit, rows, horizons,
+                             ibs_points, ibs_quantiles, best) for lab, rows in parts]
     msgs = [(w.category.__name__, str(w.message)) for w in caught
             if issubclass(w.category, UserWarning)]
-    return FoldPrediction(label, unit, train, test, ytr, yte, risk, surv, ibs_t, best, msgs)
+    for f in out:
+        f.messages = list(msgs)
+    return out
+
+
+def _predict_part(model, Xte, yte, ytr, test, train, label, unit, rows, horizons, ibs_points,
+                  ibs_quantiles, best) -> FoldPrediction:
+    """Held-out predictions of ``rows`` of a test set (all of it, or one stratum)."""
+    Xp, yp = Xte.iloc[rows], yte[rows]
+    risk = model.predict(Xp)
+    try:
+        ibs_t = ibs_grid(ytr, yp, ibs_points, ibs_quantiles)
+    except InputError as exc:
+        warnings.warn(f"split {label}: {exc}; no integrated Brier score", HorizonWarning,
+                      stacklevel=2)
+        ibs_t = np.empty(0)
+    times = _eval_times(horizons, ibs_t)
+    ok = times <= model.max_time_
+    surv = pd.DataFrame(np.nan, index=Xp.index, columns=pd.Index(times, name="months"))
+    if ok.any():
+        surv.loc[:, times[ok]] = model.predict_survival(Xp, times[ok]).to_numpy()
+    if not ok.all():
+        warnings.warn(
+            f"split {label}: S(t) at {times[~ok].tolist()} months is beyond the training "
+            f"follow-up ({model.max_time_:g}); NaN", HorizonWarning, stacklevel=2)
+    return FoldPrediction(label, unit, train, test[rows], ytr, yp, risk, surv, ibs_t, best)
 
 
 def _reemit(folds: list[FoldPrediction]) -> None:
@@ -194,12 +227,23 @@ def _prepare(X, y, groups, cohort_standardise):
     return Xf, yy, g, cols
 
 
+def _check_strata(strata, n: int) -> np.ndarray | None:
+    if strata is None:
+        return None
+    st = np.asarray(strata).astype(str)
+    if len(st) != n:
+        raise InputError(f"strata: {len(st)} labels for {n} samples")
+    return st
+
+
 def _run(jobs, n_jobs: int) -> list[FoldPrediction]:
     if n_jobs == 1:
-        return [_fit_fold(*a) for a in jobs]
-    from joblib import Parallel, delayed
+        out = [_fit_fold(*a) for a in jobs]
+    else:
+        from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs)(delayed(_fit_fold)(*a) for a in jobs)
+        out = Parallel(n_jobs=n_jobs)(delayed(_fit_fold)(*a) for a in jobs)
+    return [f for parts in out for f in parts]
 
 
 def cross_validate(
@@ -207,6 +251,7 @@ def cross_validate(
     n_splits: int = 5, n_repeats: int = 2, inner_splits: int = 3, random_state: int = 0,
     cohort_standardise: bool | Sequence[str] = False, horizons: Sequence[float] = (36.0, 60.0),
     ibs_points: int = 20, ibs_quantiles: tuple[float, float] = (0.2, 0.8), n_jobs: int = 1,
+    strata: Sequence | None = None, within_strata: bool = False,
 ) -> ValidationResult:
     """Repeated stratified K-fold cross-validation with nested tuning.
 
@@ -236,12 +281,20 @@ def cross_validate(
         Integrated-Brier grid per split (see :func:`tmeprog.models.metrics.ibs_grid`).
     n_jobs : int
         Outer splits run in parallel.
+    strata : sequence, optional
+        Stratum per sample (cohort x endpoint): a baseline hazard per stratum for models that
+        support it.
+    within_strata : bool
+        Evaluate each test fold within strata (one held-out part per stratum).
 
     Returns
     -------
     ValidationResult
     """
     Xf, yy, g, cols = _prepare(X, y, groups, cohort_standardise)
+    st = _check_strata(strata, len(Xf))
+    if within_strata and st is None:
+        raise InputError("within_strata needs strata (a stratum per sample)")
     if yy["event"].sum() < n_splits:
         raise InputError(
             f"only {int(yy['event'].sum())} events for {n_splits} folds: some test folds would "
@@ -255,12 +308,16 @@ def cross_validate(
     for i, (tr, te) in enumerate(rskf.split(Xf, strat)):
         r, k = divmod(i, n_splits)
         jobs.append((estimator, Xf, yy, g, tr, te, f"r{r}f{k}", f"r{r}", param_grid,
-                     inner_splits, random_state + i, cols, h, ibs_points, ibs_quantiles))
+                     inner_splits, random_state + i, cols, h, ibs_points, ibs_quantiles, st,
+                     within_strata))
     folds = _run(jobs, n_jobs)
     _reemit(folds)
     settings = dict(n_splits=n_splits, n_repeats=n_repeats, inner_splits=inner_splits,
                     random_state=random_state, param_grid=dict(param_grid or {}),
-                    cohort_standardise=cols, horizons=h.tolist(), stratified_on=strat_desc)
+                    cohort_standardise=cols, horizons=h.tolist(), stratified_on=strat_desc,
+                    within_strata=bool(within_strata),
+                    baseline_strata=sorted(set(st)) if st is not None
+                    and accepts_strata(estimator) else None)
     return ValidationResult("cv", folds, Xf.index, settings)
 
 
@@ -269,15 +326,18 @@ def leave_one_cohort_out(
     inner_splits: int = 3, random_state: int = 0,
     cohort_standardise: bool | Sequence[str] = False, horizons: Sequence[float] = (36.0, 60.0),
     ibs_points: int = 20, ibs_quantiles: tuple[float, float] = (0.2, 0.8), n_jobs: int = 1,
+    strata: Sequence | None = None,
 ) -> ValidationResult:
     """Train on all cohorts but one, test on the held-out one, for each cohort.
 
     Parameters are those of :func:`cross_validate`. With ``cohort_standardise`` the held-out
-    cohort is z-scored with its own feature statistics (no outcome used).
+    cohort is z-scored with its own feature statistics (no outcome used); with ``strata`` the
+    models that support it get a baseline hazard per training stratum.
     """
     if groups is None:
         raise InputError("leave-one-cohort-out needs groups (a cohort label per sample)")
     Xf, yy, g, cols = _prepare(X, y, groups, cohort_standardise)
+    st = _check_strata(strata, len(Xf))
     cohorts = list(pd.unique(g))
     if len(cohorts) < 2:
         raise InputError(f"leave-one-cohort-out needs at least 2 cohorts, got {cohorts}")
@@ -287,10 +347,12 @@ def leave_one_cohort_out(
         te = np.flatnonzero(g == c)
         tr = np.flatnonzero(g != c)
         jobs.append((estimator, Xf, yy, g, tr, te, str(c), str(c), param_grid, inner_splits,
-                     random_state + i, cols, h, ibs_points, ibs_quantiles))
+                     random_state + i, cols, h, ibs_points, ibs_quantiles, st, False))
     folds = _run(jobs, n_jobs)
     _reemit(folds)
     settings = dict(cohorts=[str(c) for c in cohorts], inner_splits=inner_splits,
                     random_state=random_state, param_grid=dict(param_grid or {}),
-                    cohort_standardise=cols, horizons=h.tolist())
+                    cohort_standardise=cols, horizons=h.tolist(),
+                    baseline_strata=sorted(set(st)) if st is not None
+                    and accepts_strata(estimator) else None)
     return ValidationResult("loco", folds, Xf.index, settings)

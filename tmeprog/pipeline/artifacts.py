@@ -73,20 +73,73 @@ def shap_stability(comp, champion: dict, model, X: pd.DataFrame, y, comps: dict,
     if res is None:
         return {}
     first = res.folds[0].unit
+    # a fold evaluated within strata has one part per stratum: one model per fold
+    folds: dict[str, tuple] = {}
+    for f in res.folds:
+        if f.unit == first:
+            lab = f.label.split("|", 1)[0]
+            tr, te = folds.get(lab, (f.train_index, np.empty(0, dtype=int)))
+            folds[lab] = (tr, np.concatenate([te, f.test_index]))
     expls = {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for f in res.folds:
-                if f.unit != first:
-                    continue
-                m = clone(model).fit(X.iloc[f.train_index], y[f.train_index])
-                expls[f.label] = explain(m, X.iloc[f.test_index], compartments=comps)
+            for lab, (tr, te) in folds.items():
+                m = clone(model).fit(X.iloc[tr], y[tr])
+                expls[lab] = explain(m, X.iloc[np.sort(te)], compartments=comps)
         matrix = ranking_stability(expls, method="spearman")
     except Exception as exc:  # a summary must not lose the trained run
         caught.append(f"SHAP ranking stability not computed: {exc}")
         return {}
     return {"matrix": matrix, "summary": stability_summary(matrix)}
+
+
+def endpoint_record(ts: TrainingSet, sets: dict | None = None) -> dict:
+    """Which endpoint each cohort's numbers are on, and how endpoints and age are handled."""
+    from tmeprog.models.feature_sets import AGE_PREFIX
+
+    age_cols = sorted({c for X in (sets or {}).values() for c in X.columns
+                       if c == "age" or c.startswith(AGE_PREFIX)})
+    if not ts.mixed_endpoints:
+        age = "one age column (one endpoint)" if age_cols else "age not used (not recorded)"
+        how = "one endpoint: no stratification needed"
+    else:
+        age = (f"age per endpoint: {', '.join(age_cols)} (each is age on the samples of its "
+               "endpoint and missing, imputed to the training median, elsewhere); a held-out "
+               "cohort whose endpoint has no recorded age in training gets no age term"
+               if age_cols else "age not used (not recorded)")
+        how = ("endpoints pooled ([data] pool_endpoints = true): coxnet fitted with a baseline "
+               "hazard per cohort x endpoint (stratified partial likelihood); forests and "
+               "boosting have no strata and learn from the pooled outcomes; cross-validated "
+               "metrics are computed within cohort x endpoint, leave-one-cohort-out metrics "
+               "within each held-out cohort")
+    cohorts = {}
+    for c in ts.cohorts:
+        ep = ts.endpoints[c.name]
+        info = c.endpoint_info.get(ep)
+        cohorts[c.name] = {"endpoint": ep, "definition": info.definition if info else "",
+                           "n": int(c.n_samples),
+                           "events": int(c.survival(ep)["event"].sum())}
+    return {"cohorts": cohorts, "pooled": ts.mixed_endpoints, "stratification": how,
+            "age": age}
+
+
+def _subtype_tables(comp, ts: TrainingSet, F, n_boot: int, seed: int) -> dict:
+    """Subtype-stratified TME screen with interaction tests, and LOCO/CV C by ER status."""
+    from tmeprog.models.screen import subtype_interaction_screen
+    from tmeprog.models.subgroups import subgroup_metrics
+
+    if "er" not in ts.clinical.columns or ts.clinical["er"].notna().sum() == 0:
+        return {}
+    er = pd.to_numeric(ts.clinical["er"], errors="coerce").to_numpy(dtype=float)
+    out = {}
+    if F is not None and F.shape[1]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out["subtype_screen"] = subtype_interaction_screen(F, ts.y, er, cohorts=ts.groups)
+    out["subtype_c"] = subgroup_metrics(comp.results, {"ER-": er == 0, "ER+": er == 1},
+                                        metrics=("harrell_c",), n_boot=n_boot, seed=seed)
+    return out
 
 
 def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
@@ -148,7 +201,7 @@ def _response_figures(comp, champion) -> dict:
 
 
 def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion: dict,
-            shap_out: dict, caught: list[str]) -> None:
+            shap_out: dict, caught: list[str], sets: dict | None = None) -> None:
     """Log everything but the model into the active MLflow run."""
     from tmeprog.signatures import load_catalogue
 
@@ -170,8 +223,9 @@ def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion:
                      **{f"fingerprint.{k}": v[:16] for k, v in fingerprints.items()}})
     log_json([c.summary() for c in ts.cohorts], "cohorts.json")
     log_table(results, "results", "results.csv")
-    log_results_metrics(results[results["feature_set"].isin(("clinical", "tme",
-                                                            "clinical+tme"))])
+    from tmeprog.models.feature_sets import FEATURE_SETS
+
+    log_results_metrics(results[results["feature_set"].isin(FEATURE_SETS)])
     log_json(champion, "results/champion.json")
     if ext is not None:
         log_table(ext.coverage_.reset_index(), "features", "coverage.csv")
@@ -180,6 +234,10 @@ def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion:
         mlflow.log_text("\n".join(caught) + "\n", "warnings.txt")
     if cfg.task.kind == "prognosis":
         figs, tables = _prognosis_figures(comp, champion, ts, F, cfg.validation.horizons_months)
+        tables.update(_subtype_tables(comp, ts, F, cfg.validation.bootstrap, cfg.task.seed))
+        log_json(endpoint_record(ts, sets), "results/endpoints.json")
+        mlflow.log_params({f"endpoint.{k}": v["endpoint"]
+                           for k, v in endpoint_record(ts)["cohorts"].items()})
     else:
         figs, tables = _response_figures(comp, champion)
     for name, t in tables.items():

@@ -1,7 +1,19 @@
-"""Assemble the cohorts of a pipeline into one training set (samples from every cohort)."""
+"""Assemble the cohorts of a pipeline into one training set (samples from every cohort).
+
+Endpoints: each cohort contributes one endpoint (:func:`pick_endpoint`). When they differ
+(relapse-free survival of one cohort, overall survival of another), pooling them is a
+modelling choice the pipeline must state (``[data] pool_endpoints = true``); otherwise
+:func:`assemble` refuses with an error naming each cohort's endpoint. A pooled training set
+carries a stratum per sample (cohort x endpoint): cross-validated metrics are then computed
+within strata, the Cox models of the pipeline get a baseline hazard per stratum, and age enters
+once per endpoint (``age@os``, ``age@rfs`` ...; see
+:func:`tmeprog.models.feature_sets.age_by_endpoint`), so that an age effect on one endpoint
+(competing mortality on overall survival) is not learned from another.
+"""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,9 +47,25 @@ def pick_endpoint(cohort: Cohort, requested: str, kind: str) -> str:
                      f"{sorted(cohort.endpoint_info)}")
 
 
+def auto_endpoint(cohort: Cohort) -> str:
+    """The survival endpoint ``endpoint = "auto"`` models for ``cohort`` ("" when none)."""
+    try:
+        return pick_endpoint(cohort, "auto", "prognosis")
+    except InputError:
+        return ""
+
+
+class MixedEndpointsWarning(UserWarning):
+    """Cohorts with different endpoints are pooled (as the configuration asked)."""
+
+
 @dataclass
 class TrainingSet:
-    """Samples of all cohorts: stacked expression/features, clinical, outcome and cohort."""
+    """Samples of all cohorts: stacked expression/features, clinical, outcome and cohort.
+
+    ``endpoints`` maps each cohort to its endpoint; ``sample_endpoints`` is the endpoint of
+    each sample and ``strata`` its ``cohort:endpoint`` label.
+    """
 
     expression: pd.DataFrame | None
     features: pd.DataFrame | None
@@ -46,6 +74,49 @@ class TrainingSet:
     groups: np.ndarray
     endpoints: dict[str, str]
     cohorts: list[Cohort]
+    pooled: bool = False
+
+    @property
+    def mixed_endpoints(self) -> bool:
+        """Whether the cohorts model more than one endpoint."""
+        return len(set(self.endpoints.values())) > 1
+
+    @property
+    def sample_endpoints(self) -> np.ndarray:
+        """The endpoint of each sample."""
+        return np.array([self.endpoints[g] for g in self.groups], dtype=object)
+
+    @property
+    def strata(self) -> np.ndarray:
+        """``cohort:endpoint`` of each sample."""
+        return np.array([f"{g}:{self.endpoints[g]}" for g in self.groups], dtype=object)
+
+
+def check_endpoints(endpoints: dict[str, str], pool: bool) -> None:
+    """Refuse cohorts with different endpoints unless pooling is asked; warn when pooled.
+
+    Parameters
+    ----------
+    endpoints : dict
+        ``cohort -> endpoint``.
+    pool : bool
+        ``[data] pool_endpoints`` of the configuration.
+    """
+    distinct = sorted(set(endpoints.values()))
+    if len(distinct) < 2:
+        return
+    listed = ", ".join(f"{c}: {e}" for c, e in endpoints.items())
+    if not pool:
+        raise InputError(
+            f"the cohorts have different endpoints ({listed}); pooling {' with '.join(distinct)}"
+            " is a modelling choice: state [data] pool_endpoints = true in the config (baseline "
+            "hazard per cohort and endpoint, age per endpoint), or name one endpoint every "
+            "cohort has with [data] endpoint = ..., or train on cohorts of one endpoint")
+    warnings.warn(
+        f"endpoints are mixed ({listed}): models are trained on the pooled endpoints with the "
+        "Cox baseline hazard stratified by cohort x endpoint, age entered per endpoint, and "
+        "every metric computed within one cohort and endpoint", MixedEndpointsWarning,
+        stacklevel=3)
 
 
 def _unique_index(cohorts: list[Cohort]) -> None:
@@ -59,8 +130,11 @@ def _unique_index(cohorts: list[Cohort]) -> None:
 
 
 def assemble(cohorts: list[Cohort], endpoint: str = "auto",
-             kind: str = "prognosis") -> TrainingSet:
+             kind: str = "prognosis", pool_endpoints: bool = False) -> TrainingSet:
     """Stack cohorts (each restricted to samples with its endpoint) into a training set.
+
+    Cohorts with different survival endpoints need ``pool_endpoints=True``
+    (:func:`check_endpoints`).
 
     Expression of cohorts on different platforms is joined on gene symbols; genes a cohort lacks
     are missing (NaN) for its samples, and the feature extractor scores each cohort over the
@@ -76,6 +150,8 @@ def assemble(cohorts: list[Cohort], endpoint: str = "auto",
         ep = pick_endpoint(c, endpoint, kind)
         eps[c.name] = ep
         used.append(c.with_endpoint(ep))
+    if kind == "prognosis":
+        check_endpoints(eps, pool_endpoints)
     _unique_index(used)
     has_expr = [c.expression is not None for c in used]
     has_feat = [c.features is not None for c in used]
@@ -95,4 +171,5 @@ def assemble(cohorts: list[Cohort], endpoint: str = "auto",
         y = np.concatenate([c.survival(eps[c.name]) for c in used])
     else:
         y = pd.concat([c.binary(eps[c.name]).astype(int) for c in used])
-    return TrainingSet(expression, features, clinical, y, groups, eps, used)
+    return TrainingSet(expression, features, clinical, y, groups, eps, used,
+                       pooled=len(set(eps.values())) > 1)

@@ -19,7 +19,10 @@ MODEL_FAMILIES = {
     "prognosis": ("coxnet", "rsf", "xgb_cox", "xgb_aft"),
     "response": ("logistic", "xgboost"),
 }
-FEATURE_SETS = ("clinical", "tme", "clinical+tme")
+FEATURE_SETS = {
+    "prognosis": ("clinical", "tme", "clinical+tme", "tme+subtype", "clinical+tme+subtype"),
+    "response": ("clinical", "tme", "clinical+tme"),
+}
 
 
 @dataclass
@@ -42,12 +45,19 @@ class TaskConfig:
 class DataConfig:
     """Cohorts and endpoint.
 
-    ``subtype_calls`` joins PAM50 subtypes and expression-inferred receptor status to each
-    cohort's clinical table (fitted per cohort; recorded values are kept).
+    ``endpoint`` names the survival endpoint every cohort must have (``os``, ``rfs``, ``dmfs``
+    ...) or ``auto`` (each cohort's own, OS preferred). Cohorts whose endpoints differ (relapse-
+    free with overall survival) are trained together only with ``pool_endpoints = true``; the
+    pooled models then stratify by cohort x endpoint (see :mod:`tmeprog.pipeline.assemble`)
+    and age enters once per endpoint. ``subtype_calls`` joins PAM50 subtypes and
+    expression-inferred receptor status to each cohort's clinical table (fitted per cohort;
+    recorded values are kept).
     """
 
-    cohorts: list[str] = field(default_factory=lambda: ["gse1992", "gse4335", "gse3143"])
+    cohorts: list[str] = field(default_factory=lambda: ["gse1992", "gse4335", "gse3143",
+                                                        "vdv"])
     endpoint: str = "auto"
+    pool_endpoints: bool = False
     subtype_calls: bool = False
 
 
@@ -68,10 +78,10 @@ class FeatureConfig:
 
 @dataclass
 class ModelConfig:
-    """Model families and feature sets compared side by side."""
+    """Model families and feature sets compared side by side (empty: all of the task's)."""
 
     families: list[str] = field(default_factory=list)
-    feature_sets: list[str] = field(default_factory=lambda: list(FEATURE_SETS))
+    feature_sets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -155,9 +165,12 @@ def _check(cfg: PipelineConfig) -> None:
     if bad:
         raise InputError(f"{src} [models] families {bad} are not {kind} models; "
                          f"use {MODEL_FAMILIES[kind]}")
-    bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS))
+    if not cfg.models.feature_sets:
+        cfg.models.feature_sets = list(FEATURE_SETS[kind])
+    bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS[kind]))
     if bad:
-        raise InputError(f"{src} [models] feature_sets {bad}; use {FEATURE_SETS}")
+        raise InputError(f"{src} [models] feature_sets {bad} are not {kind} feature sets; use "
+                         f"{FEATURE_SETS[kind]}")
     from tmeprog.features.registry import method_names
 
     for key, method_kind, value in (
@@ -170,6 +183,11 @@ def _check(cfg: PipelineConfig) -> None:
                              + ("" if key == "method" else " (or leave it out)"))
     if not 0 < cfg.features.coverage_threshold <= 1:
         raise InputError(f"{src} [features] coverage_threshold must be in (0, 1]")
+    if not isinstance(cfg.data.pool_endpoints, bool):
+        raise InputError(f"{src} [data] pool_endpoints must be true or false")
+    if cfg.data.endpoint == "pooled":
+        raise InputError(f"{src} [data] endpoint='pooled' is not an endpoint; keep endpoint = "
+                         "'auto' and state pool_endpoints = true")
     if not cfg.data.cohorts:
         raise InputError(f"{src} [data] cohorts is empty; name at least one cohort or file")
     v = cfg.validation
@@ -195,7 +213,11 @@ def _check(cfg: PipelineConfig) -> None:
 def load_config(path: str | Path | None = None) -> PipelineConfig:
     """Read a TOML pipeline config; ``None`` gives the default (prognosis, bundled cohorts)."""
     if path is None:
-        return parse_config({}, "<defaults>")
+        # the default pipeline (pipelines/prognosis_bundled.toml) states that it pools the
+        # endpoints of its four cohorts (a config of one's own must say so itself) and that it
+        # infers ER where a cohort does not record it (vdv), for the subtype-aware sets
+        return parse_config({"data": {"pool_endpoints": True, "subtype_calls": True}},
+                            "<defaults>")
     p = Path(path)
     if not p.is_file():
         raise InputError(f"config file {str(p)!r} not found; see pipelines/ for examples")

@@ -8,7 +8,7 @@ At training time, on the same samples and endpoints as the champion:
 * ``age``: a Cox model of age alone, on the training samples with age recorded (elastic-net Cox
   at a negligible penalty, so effectively the unpenalised partial-likelihood fit).
 
-Both are :class:`~tmeprog.pipeline.scorer.Scorer` objects kept in the served model
+Both are :class:`~tmeprog.serving.scorer.Scorer` objects kept in the served model
 (``Scorer.references``); ``tmeprog validate`` scores them beside the champion.
 """
 
@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 
 from tmeprog.pipeline.assemble import TrainingSet
-from tmeprog.pipeline.scorer import Scorer, tertile_cutpoints
+from tmeprog.pipeline.refit import refit
+from tmeprog.serving.scorer import Scorer, tertile_cutpoints
 
 #: Penalty of the age-alone Cox fit (one standardised covariate: no shrinkage to speak of).
 AGE_ALPHA = 1e-6
@@ -39,7 +40,6 @@ def fit_references(ts: TrainingSet, cfg, quick: bool, caught: list[str]) -> dict
     from tmeprog.models.compare import default_models
     from tmeprog.models.coxnet import CoxNetSurvival
     from tmeprog.models.feature_sets import clinical_baseline
-    from tmeprog.pipeline.train import _refit
 
     horizons = cfg.validation.horizons_months
     clin = clinical_baseline(ts.clinical)
@@ -48,7 +48,7 @@ def fit_references(ts: TrainingSet, cfg, quick: bool, caught: list[str]) -> dict
         warnings.simplefilter("ignore")
         if clin.shape[1]:
             est, grid = default_models(cfg.task.seed, quick)["coxnet"]
-            model, best = _refit(est, grid, clin, ts.y, cfg.task.seed, "prognosis")
+            model, best = refit(est, grid, clin, ts.y, cfg.task.seed, "prognosis")
             out["clinical"] = _reference_scorer(
                 model, clin, horizons, "clinical-only elastic-net Cox "
                 f"({', '.join(clin.columns)}; tuned {best or 'defaults'})")

@@ -36,12 +36,16 @@ from tmeprog.pipeline.missing import (
     missing_warnings,
 )
 from tmeprog.pipeline.reference import fit_references
-from tmeprog.pipeline.scorer import Scorer, tertile_cutpoints
+from tmeprog.pipeline.refit import refit
+from tmeprog.serving.scorer import Scorer, tertile_cutpoints
 
 SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", "auprc",
                 "brier")
 LOWER_IS_BETTER = ("ibs", "brier")
-SPEC_SETS = ("clinical", "tme", "clinical+tme")
+SPEC_SETS = ("clinical", "tme", "clinical+tme", "tme+subtype", "clinical+tme+subtype")
+PAIRED = (("clinical+tme", "clinical"), ("tme", "clinical"),
+          ("clinical+tme+subtype", "clinical"), ("tme+subtype", "tme"),
+          ("clinical+tme+subtype", "clinical+tme"))
 
 
 @dataclass
@@ -230,7 +234,8 @@ def _feature_sets(cfg: PipelineConfig, ts: TrainingSet, F: pd.DataFrame | None):
     if cfg.task.kind == "prognosis":
         from tmeprog.models.feature_sets import design_matrices
 
-        return design_matrices(ts.clinical, F, sets)
+        return design_matrices(ts.clinical, F, sets,
+                               endpoints=ts.sample_endpoints if ts.mixed_endpoints else None)
     from tmeprog.models.response_validation import response_feature_sets
 
     return response_feature_sets(ts.clinical, F, sets)
@@ -245,16 +250,18 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
         models = {k: m for k, m in default_models(seed, quick).items()
                   if k in cfg.models.families}
         schemes = ["cv"] + (["loco"] if v.loco and len(set(ts.groups)) > 1 else [])
+        from tmeprog.models.feature_sets import is_clinical_design
+
         std = None
         if v.per_cohort_standardise:
-            std = {fs: [c for c in X.columns if c not in CLINICAL_DTYPES and c != "size"]
+            std = {fs: [c for c in X.columns if not is_clinical_design(c)]
                    for fs, X in sets.items() if fs != "clinical"}
-        paired = [p for p in (("clinical+tme", "clinical"), ("tme", "clinical"))
-                  if p[0] in sets and p[1] in sets]
+        paired = [p for p in PAIRED if p[0] in sets and p[1] in sets]
         comp = compare(sets, ts.y, ts.groups, models=models, validations=schemes,
                        n_splits=v.cv_folds, n_repeats=v.cv_repeats,
                        horizons=v.horizons_months, n_boot=v.bootstrap, random_state=seed,
-                       cohort_standardise=std, paired=paired, n_jobs=v.n_jobs)
+                       cohort_standardise=std, paired=paired, n_jobs=v.n_jobs,
+                       strata=_strata(ts), within_strata=ts.mixed_endpoints)
         return comp, models
     from tmeprog.models.response_validation import compare_response, default_response_models
 
@@ -291,28 +298,16 @@ def select_champion(results: pd.DataFrame, metric: str, validation: str) -> dict
             "ci_low": float(best["ci_low"]), "ci_high": float(best["ci_high"])}
 
 
-def _refit(est, grid, X: pd.DataFrame, y, seed: int, kind: str, inner_splits: int = 3):
-    """Fit on all samples with the same inner tuning as in validation."""
-    from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
-    if not grid:
-        return clone(est).fit(X, y), {}
-    strat = y["event"] if kind == "prognosis" else np.asarray(y)
-    splits = list(StratifiedKFold(inner_splits, shuffle=True, random_state=seed)
-                  .split(X, strat))
-    scoring = None if kind == "prognosis" else "roc_auc"
-    gs = GridSearchCV(clone(est), grid, cv=splits, refit=True, n_jobs=1, scoring=scoring,
-                      error_score="raise")
-    gs.fit(X, y)
-    return gs.best_estimator_, dict(gs.best_params_)
+def _strata(ts: TrainingSet) -> np.ndarray | None:
+    """Cohort x endpoint of each sample when endpoints are pooled (else no strata)."""
+    return ts.strata if ts.mixed_endpoints and ts.y.dtype.names else None
 
 
 def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
-    from tmeprog.models.feature_sets import CLINICAL_BASELINE
+    from tmeprog.models.feature_sets import is_clinical_design
 
     if cfg.task.kind == "prognosis":
-        clin_cols = [c for c in X.columns if c in CLINICAL_BASELINE]
+        clin_cols = [c for c in X.columns if is_clinical_design(c)]
     else:
         clin_cols = [c for c in X.columns if c in CLINICAL_DTYPES]
     uses_tme = champion["feature_set"] != "clinical"
@@ -320,12 +315,48 @@ def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
                 clinical_columns=clin_cols, extractor=ext if uses_tme else None,
                 horizons_months=list(cfg.validation.horizons_months)
                 if cfg.task.kind == "prognosis" else [],
-                info={"champion": champion, "endpoints": ts.endpoints})
+                info={"champion": champion, "endpoints": ts.endpoints},
+                endpoint=serving_endpoint(ts) if cfg.task.kind == "prognosis" else "")
     if cfg.data.subtype_calls:
         sc.info["subtype_calls"] = _attach_subtyper(sc, cfg, ts)
     if cfg.task.kind == "prognosis":
         sc.cutpoints = tertile_cutpoints(model.predict(X))
     return sc
+
+
+def serving_endpoint(ts: TrainingSet) -> str:
+    """The endpoint the served risk's age term refers to when endpoints are pooled: overall
+    survival when a training cohort has it, else the endpoint with most samples."""
+    if not ts.mixed_endpoints:
+        return ""
+    eps = ts.sample_endpoints
+    if "os" in set(eps):
+        return "os"
+    names, counts = np.unique(eps, return_counts=True)
+    return str(names[np.argmax(counts)])
+
+
+def _review(run_id: str, cfg: PipelineConfig, ts: TrainingSet, champion: dict,
+            results: pd.DataFrame, tags: dict[str, str]) -> None:
+    """Run description, searchable tags, the HTML report as an artifact, champion version
+    described and tagged (see :mod:`tmeprog.tracking.review`)."""
+    import tempfile
+    from pathlib import Path
+
+    from tmeprog.report.html import report_run
+    from tmeprog.tracking.review import log_review, run_description
+
+    desc = run_description(champion, [c.name for c in ts.cohorts], dict(ts.endpoints),
+                           bool(ts.mixed_endpoints), results)
+    review_tags = {"cohorts": tags["cohorts"], "endpoint": tags["endpoint"],
+                   "feature_set": champion["feature_set"], "family": champion["model"],
+                   "champion": "true", "validation": champion["validation"],
+                   f"headline.{champion['metric']}": f"{champion['value']:.3f}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.html"
+        report_run(run_id, report)
+        log_review(run_id, desc, review_tags, cfg.task.registered_model, "champion",
+                   files=[(report, "report")])
 
 
 def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
@@ -364,7 +395,12 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     with _Steps(7, progress) as steps:
         steps.step("loading cohorts")
         loaded = _load(cfg, cohorts, caught)
-        ts = assemble(loaded, cfg.data.endpoint, cfg.task.kind)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            ts = assemble(loaded, cfg.data.endpoint, cfg.task.kind, cfg.data.pool_endpoints)
+        for x in w:
+            if issubclass(x.category, UserWarning):
+                caught.append(str(x.message))
         universe = _restrict_to_universe(ts, gene_universe)
         steps.done()
 
@@ -391,10 +427,15 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
             sel_val = "cv"
         champion = select_champion(results, cfg.selection.metric, sel_val)
         X = sets[champion["feature_set"]]
+        if cfg.task.kind == "prognosis":
+            from tmeprog.models.feature_sets import family_design
+
+            X = family_design(champion["model"], X)
         est, grid = models[champion["model"]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model, best = _refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind)
+            model, best = refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind,
+                                 strata=_strata(ts))
         champion["params"] = best
         scorer = _scorer(cfg, champion, model, X, ext, ts)
         if missing is not None:
@@ -417,16 +458,20 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         steps.step("logging the run to MLflow")
         exp_id = ensure_experiment(cfg.task.experiment, tracking_uri)
         tags = {"cohorts": ",".join(c.name for c in ts.cohorts),
+                "endpoint": ",".join(f"{c}:{e}" for c, e in ts.endpoints.items()),
+                "endpoints_pooled": str(ts.mixed_endpoints).lower(),
                 "task": cfg.task.kind, "feature_set": champion["feature_set"],
                 "champion_model": champion["model"], "tmeprog.config": cfg.source}
         with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
-            artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught)
+            artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught,
+                              sets)
             log_coverage_plan(missing, universe, ext)
             info = log_scorer(scorer)
             steps.done()
             steps.step("registering the champion")
             uri = register_champion(info.model_uri, cfg.task.registered_model)
             mlflow.set_tag("registered_model_uri", uri)
+            _review(run.info.run_id, cfg, ts, champion, results, tags)
             runtime = time.perf_counter() - t0
             mlflow.log_metric("runtime_seconds", runtime)
         steps.done()

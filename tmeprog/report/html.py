@@ -7,8 +7,10 @@ writes one HTML file atomically.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -52,7 +54,8 @@ def results_pivot(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _results_sections(results: pd.DataFrame) -> list[str]:
-    sets = results["feature_set"].isin(["clinical", "tme", "clinical+tme"])
+    sets = results["feature_set"].isin(["clinical", "tme", "clinical+tme", "tme+subtype",
+                                        "clinical+tme+subtype"])
     pooled = results[sets & results["validation"].isin(["cv", "loco"])]
     per_cohort = results[sets & results["validation"].str.startswith("loco:")]
     strata = results[sets & results["validation"].str.contains("=", regex=False)]
@@ -72,6 +75,52 @@ def _results_sections(results: pd.DataFrame) -> list[str]:
     return out
 
 
+def _endpoint_section(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    rec = json.loads(path.read_text())
+    rows = [{"cohort": k, "endpoint used": v["endpoint"], "patients": v["n"],
+             "events": v["events"], "definition": v["definition"]}
+            for k, v in rec["cohorts"].items()]
+    out = ["<h2>Endpoints</h2>"]
+    if rec.get("pooled"):
+        out.append("<p><b>Warning: endpoints are mixed.</b> Each held-out number below is on "
+                   "its cohort's own endpoint.</p>")
+    out += [_table(pd.DataFrame(rows)),
+            f"<p class='meta'>{html.escape(rec.get('stratification', ''))}. Age: "
+            f"{html.escape(rec.get('age', ''))}.</p>"]
+    return out
+
+
+def _subtype_sections(results_dir: Path) -> list[str]:
+    out = []
+    sub_c = results_dir / "subtype_c.csv"
+    if sub_c.exists():
+        t = pd.read_csv(sub_c)
+        t = t[t["validation"].isin(["cv", "loco"])].copy()
+        if len(t):
+            t["cell"] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(v) else "–"
+                         for v, lo, hi in zip(t["value"], t["ci_low"], t["ci_high"],
+                                              strict=True)]
+            wide = t.pivot_table(index=["model", "feature_set", "validation"],
+                                 columns="subgroup", values="cell", aggfunc="first")
+            wide.columns.name = None
+            out += ["<h2>Harrell's C by ER status (held-out predictions restricted to each "
+                    "subgroup)</h2>",
+                    "<p class='meta'>ER as recorded (IHC), inferred from expression where not "
+                    "recorded. loco: mean over held-out cohorts of the C within the subgroup; "
+                    "95% bootstrap CIs.</p>", _table(wide.reset_index())]
+    scr = results_dir / "subtype_screen.csv"
+    if scr.exists():
+        out += ["<h2>TME effects by ER status: per-stratum Cox HR per within-cohort SD and "
+                "interaction test</h2>",
+                "<p class='meta'>lifelines Cox models stratified by cohort; p_interaction_lr: "
+                "likelihood-ratio test of feature x ER-negative (1 df); hr_ratio: ER-negative "
+                "HR / ER-positive HR; BH FDR over features.</p>",
+                _table(pd.read_csv(scr))]
+    return out
+
+
 def build_report(run_dir: Path, run_info: dict) -> str:
     """HTML text from a folder of downloaded run artifacts and the run's metadata."""
     parts = [f"<h1>tmeprog run {html.escape(run_info.get('run_id', ''))}</h1>",
@@ -85,6 +134,7 @@ def build_report(run_dir: Path, run_info: dict) -> str:
                                        c["endpoints"].items()),
                  "source": c["source"]} for c in recs]
         parts += ["<h2>Cohorts</h2>", _table(pd.DataFrame(rows))]
+    parts += _endpoint_section(run_dir / "results" / "endpoints.json")
     champ = run_dir / "results" / "champion.json"
     if champ.exists():
         c = json.loads(champ.read_text())
@@ -107,6 +157,7 @@ def build_report(run_dir: Path, run_info: dict) -> str:
     figs = sorted((run_dir / "figures").glob("*.png")) + sorted((run_dir / "shap").glob("*.png"))
     if figs:
         parts += ["<h2>Figures</h2>"] + [_img(f) for f in figs]
+    parts += _subtype_sections(run_dir / "results")
     screen = run_dir / "results" / "screen.csv"
     if screen.exists():
         s = pd.read_csv(screen)
@@ -125,6 +176,21 @@ def write_atomic(text: str, out: Path, overwrite: bool = False) -> Path:
     return Path(out)
 
 
+@contextlib.contextmanager
+def _quiet_downloads():
+    """MLflow's artifact-download progress bars off (they would fill stderr) while inside."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    old = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
 def report_run(run_id: str, out: Path, overwrite: bool = False,
                tracking_uri: str | None = None) -> Path:
     """Download a run's artifacts and write its HTML report to ``out``."""
@@ -141,7 +207,7 @@ def report_run(run_id: str, out: Path, overwrite: bool = False,
         raise InputError(f"no run {run_id!r} in the tracking store; list runs with "
                          "`tmeprog ui`") from exc
     exp = client.get_experiment(run.info.experiment_id)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_downloads():
         for sub in ("cohorts.json", "results", "figures", "shap"):
             try:
                 mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=sub,

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import TmeprogError
-from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.inputs import Preparer
 from tmeprog.scoring.slices import ParquetSlice
+from tmeprog.serving.scorer import Scorer
 
 FAILED_COLUMNS = ["sample_id", "error"]
 
@@ -141,7 +141,7 @@ class ChunkScorer:
 
 def score_columns(scorer: Scorer) -> dict[str, type]:
     """Columns of a chunk's scores, in output order, with their types."""
-    from tmeprog.pipeline.scorer import horizon_label
+    from tmeprog.serving.scorer import horizon_label
 
     if scorer.task == "prognosis":
         cols = {"risk_score": np.float64, "risk_group": object}

@@ -17,7 +17,7 @@ from tmeprog.errors import InputError
 from tmeprog.features.coverage import coverage_table
 from tmeprog.features.definitions import DERIVED_FEATURES, ESTIMATE_FEATURES, FRACTION_FEATURES
 from tmeprog.features.extractor import QUANTISEQ_AUDIT
-from tmeprog.pipeline.scorer import Scorer
+from tmeprog.serving.scorer import Scorer
 
 #: Features computed from other features, and the scored features they need.
 _DERIVED_SOURCES = tuple(ESTIMATE_FEATURES)

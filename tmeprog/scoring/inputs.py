@@ -25,7 +25,6 @@ import pandas as pd
 
 from tmeprog.cohorts.userfiles import _check_unique
 from tmeprog.errors import InputError
-from tmeprog.pipeline.scorer import Scorer
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.reader import (
     HEAD_ROWS,
@@ -37,6 +36,7 @@ from tmeprog.scoring.reader import (
     parquet_parts,
     table_kind,
 )
+from tmeprog.serving.scorer import Scorer
 
 ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 LOG_SCALES = ("log2", "log2_ratio")
@@ -70,7 +70,7 @@ class Preparer:
         Expression stays float32 when read as float32 (every score widens it exactly).
         """
         if self.symbols is None:
-            from tmeprog.pipeline.scorer import Scorer
+            from tmeprog.serving.scorer import Scorer
 
             return Scorer.split(payload)
         from tmeprog.tracking.pyfunc import model_input
@@ -283,8 +283,9 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
     """
     cov = CoverageModel.of(scorer)
     p = Path(source)
-    if p.exists() and cov is not None and (parquet_parts(p) or p.is_file() and table_kind(p)
-                                           is not None and not _public_format(p)):
+    if p.exists() and cov is not None and (parquet_parts(p) or table_kind(p) == "matrix"
+                                           or p.is_file() and table_kind(p) is not None
+                                           and not _public_format(p)):
         return _open_stream(scorer, cov, p, clinical, scale, orientation)
     return _open_whole(scorer, cov, source, clinical, scale, orientation)
 

@@ -1,15 +1,14 @@
 """One parquet file opened for reading wide row groups fast.
 
 A wide table (tens of thousands of columns) costs pyarrow per column and per read, not per
-value, so three things matter:
+value, so two things matter:
 
 * the file is memory-mapped and read without pre-buffering: column chunks are sliced from the
   mapping instead of copied in (~30% less time per row group than buffered reads); the pages
   of a row group are released from this process (``madvise``) once it is decoded, so memory
   holds one row group's pages at a time, not the whole file;
-* columns are asked for by position (leaf index), not by name;
-* the footer is parsed once per open, without pyarrow's per-open map of nested column paths
-  (~0.1 s for 20,000 columns; the schemas read here are flat).
+* the file is opened once (footer parsed once) through ``pyarrow.parquet.ParquetFile``, the
+  public reader; columns are kept by position here and handed to it by name.
 
 Plain, uncompressed float columns skip pyarrow's column readers altogether
 (:meth:`ParquetPart.read_plain`, :mod:`tmeprog.scoring.plain_decode`). Files that cannot be
@@ -29,17 +28,10 @@ from tmeprog.errors import InputError
 
 
 def _reader(source, pre_buffer: bool):
-    """pyarrow's low-level reader of ``source`` (its public wrapper when that is missing)."""
-    try:
-        from pyarrow._parquet import ParquetReader
+    """pyarrow's public reader of ``source``."""
+    import pyarrow.parquet as pq
 
-        reader = ParquetReader()
-        reader.open(source, pre_buffer=pre_buffer)
-        return reader
-    except ImportError:  # pragma: no cover - pyarrow without the private reader
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(source, pre_buffer=pre_buffer).reader
+    return pq.ParquetFile(source, pre_buffer=pre_buffer)
 
 
 class ParquetPart:
@@ -78,6 +70,7 @@ class ParquetPart:
         self._plans: dict = {}
         self.schema_arrow = self.reader.schema_arrow
         self.metadata = self.reader.metadata
+        self._names = self.schema_arrow.names
 
     @property
     def flat(self) -> bool:
@@ -95,11 +88,16 @@ class ParquetPart:
         meta = self.metadata
         return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
 
+    def names_of(self, indices: list[int]) -> list[str]:
+        """The column names at positions ``indices`` (pyarrow's public readers take names)."""
+        names = self._names
+        return [names[i] for i in indices]
+
     def read_row_group(self, rg: int, indices: list[int]):
         """Row group ``rg``, columns ``indices``, as a pyarrow Table (one thread)."""
         self.check_unchanged()
         try:
-            return self.reader.read_row_group(rg, column_indices=indices, use_threads=False)
+            return self.reader.read_row_group(rg, columns=self.names_of(indices), use_threads=False)
         finally:
             self.release(self._span(rg))
 
@@ -195,7 +193,7 @@ class ParquetPart:
         """Columns ``indices`` of every row group, as a pyarrow Table."""
         self.check_unchanged()
         try:
-            return self.reader.read_all(column_indices=indices, use_threads=False)
+            return self.reader.read(columns=self.names_of(indices), use_threads=False)
         finally:
             self.release()
 
@@ -204,7 +202,8 @@ class ParquetPart:
         self.check_unchanged()
         try:
             return next(self.reader.iter_batches(max(1, n), row_groups=range(self.num_row_groups),
-                                                 column_indices=indices, use_threads=False))
+                                                 columns=self.names_of(indices),
+                                                 use_threads=False))
         finally:
             self.release()
 

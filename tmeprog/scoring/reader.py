@@ -29,11 +29,13 @@ import pandas as pd
 
 from tmeprog.cohorts.userfiles import _opener, _sniff_sep
 from tmeprog.errors import InputError
+from tmeprog.scoring.arrays import MAX_BATCH_ROWS, group_arrays
+from tmeprog.scoring.arrays import columns_to_array as _columns_to_array
+from tmeprog.scoring.matrix_store import MatrixStore, matrix_format, store_fingerprint
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 TEXT_SUFFIXES = (".tsv", ".txt", ".csv", ".tab")
 HEAD_ROWS = 200
-MAX_BATCH_ROWS = 2048
 Chunk = tuple[int, pd.Index, "np.ndarray | None"]
 
 
@@ -47,10 +49,14 @@ def parquet_parts(path: str | Path) -> list[Path]:
 
 
 def table_kind(path: str | Path) -> str | None:
-    """``"parquet"`` or ``"text"`` from the file name (``.gz`` allowed for text), else None.
+    """``"parquet"``, ``"text"`` or ``"matrix"`` from the file name (``.gz`` allowed for
+    text), else None.
 
-    A folder of parquet files (one dataset written in parts) is ``"parquet"``.
+    A folder of parquet files (one dataset written in parts) is ``"parquet"``; an AnnData
+    ``.h5ad`` file or a ``.zarr`` store is ``"matrix"``.
     """
+    if matrix_format(path):
+        return "matrix"
     if parquet_parts(path):
         return "parquet"
     sfx = [s.lower() for s in Path(path).suffixes]
@@ -69,7 +75,7 @@ def check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(f"input file {str(path)!r} does not exist; check the path")
     if path.is_dir():
-        if parquet_parts(path):
+        if parquet_parts(path) or matrix_format(path) == "zarr":
             return
         raise InputError(f"input path {str(path)!r} is a folder without parquet files; give a "
                          "file, or a folder of .parquet parts with the same columns")
@@ -80,6 +86,8 @@ def check_file(path: Path) -> None:
 def file_fingerprint(path: Path) -> dict:
     """Path, size and modification time: what a resumed run must find unchanged (for a
     folder of parquet parts: their names, total size and latest modification time)."""
+    if matrix_format(path):
+        return store_fingerprint(path)
     parts = parquet_parts(path)
     if parts:
         stats = [p.stat() for p in parts]
@@ -230,65 +238,20 @@ def inspect_table(path: str | Path, n_head: int = HEAD_ROWS) -> Layout:
     check_file(path)
     kind = table_kind(path)
     if kind is None:
-        raise InputError(f"{str(path)!r}: unsupported file type for streaming; use .parquet, "
-                         ".tsv, .csv or .txt (optionally .gz)")
+        raise InputError(f"{str(path)!r}: unsupported file type for streaming; use .h5ad, "
+                         ".zarr, .parquet, .tsv, .csv or .txt (optionally .gz)")
+    if kind == "matrix":
+        return _inspect_matrix(path, n_head)
     return _inspect_parquet(path) if kind == "parquet" else _inspect_text(path, n_head)
 
 
+def _inspect_matrix(path: Path, n_head: int) -> Layout:
+    store = MatrixStore(path)
+    return Layout(path=path, kind="matrix", top=store.genes,
+                  side_head=store.sample_ids[:n_head], side=store.sample_ids, first_part=store)
+
+
 # ----------------------------------------------------------------------------- conversion
-
-
-def _columns_to_array(batch, names: list[str] | None = None) -> np.ndarray:
-    """Columns ``names`` (default: all) of a pyarrow batch/table as a (rows x columns) array,
-    column-major.
-
-    float32 when every column is float32 (half the memory and transfer; widening to float64
-    later is exact), else float64. Missing cells become NaN.
-    """
-    import pyarrow as pa
-
-    if names is not None and batch.schema.names != names:
-        batch = batch.select(names)
-    if hasattr(batch, "to_batches") and batch.num_rows:  # a Table: one batch if it has one
-        batches = batch.to_batches()
-        batch = batches[0] if len(batches) == 1 else batch
-    types = set(batch.schema.types)
-    if len(types) == 1 and types <= {pa.float32(), pa.float64()} and hasattr(batch,
-                                                                            "to_tensor"):
-        # one call, column-major like the file: no per-column conversion
-        return np.asarray(batch.to_tensor(null_to_nan=True, row_major=False))
-    cols = batch.columns
-    f32 = types == {pa.float32()}
-    dtype = np.float32 if f32 else np.float64
-    rows = batch.num_rows
-    out = np.empty((len(cols), rows), dtype=dtype)  # transposed below: rows x columns, F order
-    for j, c in enumerate(cols):
-        if isinstance(c, pa.ChunkedArray):
-            c = c.combine_chunks()
-        if c.null_count == 0 and c.type == (pa.float32() if f32 else pa.float64()):
-            # the values buffer itself, without a pyarrow -> numpy conversion per column
-            out[j] = np.frombuffer(c.buffers()[1], dtype=dtype, count=rows, offset=c.offset
-                                   * out.itemsize)
-        else:
-            out[j] = c.to_numpy(zero_copy_only=False)
-    return out.T
-
-
-def group_arrays(part, rg: int, columns: list[int], rows: int) -> Iterator[np.ndarray]:
-    """The values of row group ``rg`` of a :class:`~tmeprog.scoring.parquet_part.ParquetPart`
-    (column indices ``columns``) as arrays of consecutive rows.
-
-    A row group of at most ``MAX_BATCH_ROWS`` rows is decoded in one call (~15% faster than
-    batch by batch); a larger one in batches, so memory stays bounded.
-    """
-    if rows <= MAX_BATCH_ROWS:
-        fast = part.read_plain(rg, columns)
-        yield fast if fast is not None else _columns_to_array(part.read_row_group(rg, columns))
-        return
-    for batch in part.reader.iter_batches(MAX_BATCH_ROWS, row_groups=[rg],
-                                          column_indices=columns, use_threads=False):
-        part.release()
-        yield _columns_to_array(batch)
 
 
 def _text_error(exc: Exception, layout: Layout) -> InputError:
@@ -606,6 +569,27 @@ class ParquetColumns(ExpressionReader):
             yield idx, self.sample_ids[a:b], vals
 
 
+class MatrixRows(ExpressionReader):
+    """Samples x genes ``.h5ad`` / ``.zarr`` matrix: read by blocks of consecutive samples."""
+
+    def __init__(self, layout: Layout):
+        super().__init__(layout)
+        self._store = layout.first_part or MatrixStore(layout.path)
+        layout.first_part = None
+        self.genes = self._store.genes
+        self.sample_ids = self._store.sample_ids
+
+    def head(self, n):
+        n = min(n, self.n_samples)
+        return self.sample_ids[:n], self._store.rows(0, n)
+
+    def chunks(self, size, select, skip=frozenset()):
+        for idx, a in enumerate(range(0, self.n_samples, size)):
+            b = min(a + size, self.n_samples)
+            vals = None if idx in skip else np.asfortranarray(self._store.rows(a, b)[:, select])
+            yield idx, self.sample_ids[a:b], vals
+
+
 class TextColumns(ExpressionReader):
     """Genes x samples text: read whole, then transposed (memory: the whole matrix)."""
 
@@ -649,6 +633,12 @@ class TextColumns(ExpressionReader):
 
 def open_reader(layout: Layout, genes_on_rows: bool) -> ExpressionReader:
     """The reader of ``layout`` in the chosen orientation."""
+    if layout.kind == "matrix":
+        if genes_on_rows:
+            raise InputError(f"{str(layout.path)!r}: an AnnData store holds samples as obs and "
+                             "genes as var; its obs labels look like genes. Write it with "
+                             "samples as rows (`tmeprog convert` does)")
+        return MatrixRows(layout)
     if layout.kind == "parquet":
         if genes_on_rows and len(layout.parts) > 1:
             raise InputError(f"{str(layout.path)!r}: a folder of parquet parts must hold samples "

@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 
 from tmeprog.errors import InputError
+from tmeprog.scoring.arrays import group_arrays
 from tmeprog.scoring.parquet_part import ParquetPart, row_starts
-from tmeprog.scoring.reader import group_arrays
 
 
 @lru_cache(maxsize=2)  # metadata costs ~1 KB per row group and column

@@ -34,7 +34,7 @@ from tmeprog.models.evaluation import evaluate, paired_difference
 from tmeprog.models.metrics import calibration_table, horizon_key, ibs_grid
 from tmeprog.models.validation import FoldPrediction, ValidationResult
 from tmeprog.pipeline.assemble import pick_endpoint
-from tmeprog.pipeline.scorer import RISK_GROUPS, Scorer
+from tmeprog.serving.scorer import RISK_GROUPS, Scorer
 
 TAU_MONTHS = 60.0  # truncation of Uno's C, as in the training run's validation
 MIN_STRATUM_EVENTS = 5  # fewer events in an ER stratum: no per-subtype figures there

@@ -1,4 +1,4 @@
-"""The served model: one MLflow pyfunc wrapping a fitted :class:`~tmeprog.pipeline.scorer.Scorer`.
+"""The served model: one MLflow pyfunc wrapping a fitted :class:`~tmeprog.serving.scorer.Scorer`.
 
 Input: a DataFrame with one row per sample, gene-symbol columns (raw expression on the training
 scale) or feature columns, plus the clinical covariates the model uses (vocabulary names).
@@ -8,28 +8,20 @@ Output: ``risk_score``, ``survival_prob_<h>`` and ``risk_group`` (prognosis) or
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec, Schema
 
 import tmeprog
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
-from tmeprog.pipeline.scorer import Scorer, horizon_label
+from tmeprog.serving.scorer import Scorer, horizon_label
+from tmeprog.serving.wrapper import SCORER_ARTIFACT, TmeprogPyfunc
 
-
-class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow wrapper around a fitted scorer (no data inside but frozen references)."""
-
-    def __init__(self, scorer: Scorer):
-        self.scorer = scorer
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Score each row of ``model_input``."""
-        return self.scorer.predict(model_input).reset_index(drop=True)
+__all__ = ["TmeprogPyfunc", "log_scorer", "model_input", "model_signature", "register_champion"]
 
 
 def clinical_inputs(scorer: Scorer) -> list[str]:
@@ -51,10 +43,14 @@ def input_columns(scorer: Scorer) -> list[str]:
 
 
 def model_signature(scorer: Scorer) -> ModelSignature:
-    """Every input column optional (coverage is audited inside); outputs named by task."""
-    strings = {c for c in clinical_inputs(scorer) if CLINICAL_DTYPES.get(c) == "string"}
-    inputs = Schema([ColSpec("string" if c in strings else "double", c, required=False)
-                     for c in input_columns(scorer)])
+    """The outputs, named by task; the inputs are not declared in the signature.
+
+    A served model reads tens of thousands of optional gene columns. Declared one by one they
+    make MLflow's ``load_model`` take ~6 s (~28 s with an input example) instead of ~0.1 s and
+    every ``predict`` call re-check each column; so the input columns are listed in the
+    model's ``input_columns.json`` artifact (:func:`input_schema`) and the scorer audits
+    coverage and covariates itself.
+    """
     if scorer.task == "prognosis":
         outs = [ColSpec("double", "risk_score")]
         outs += [ColSpec("double", f"survival_prob_{horizon_label(h)}")
@@ -62,37 +58,54 @@ def model_signature(scorer: Scorer) -> ModelSignature:
         outs.append(ColSpec("string", "risk_group"))
     else:
         outs = [ColSpec("double", "pcr_probability")]
-    return ModelSignature(inputs=inputs, outputs=Schema(outs))
+    return ModelSignature(inputs=None, outputs=Schema(outs))
 
 
-def synthetic_example(scorer: Scorer, n: int = 2, seed: int = 0) -> pd.DataFrame:
-    """An input example holding no patient row: values drawn from a fixed normal law."""
+def input_schema(scorer: Scorer) -> dict:
+    """The columns the model reads, each optional: ``{"columns": [{"name", "type"}], ...}``."""
+    strings = {c for c in clinical_inputs(scorer) if CLINICAL_DTYPES.get(c) == "string"}
     cols = input_columns(scorer)
-    rng = np.random.default_rng(seed)
-    ex = pd.DataFrame(rng.normal(size=(n, len(cols))), columns=cols)
-    for c in clinical_inputs(scorer):
-        ex[c] = None if CLINICAL_DTYPES.get(c) == "string" else 1.0
-    return ex
+    return {"columns": [{"name": c, "type": "string" if c in strings else "double"}
+                        for c in cols],
+            "clinical": clinical_inputs(scorer), "n_columns": len(cols),
+            "note": "every column is optional; gene columns hold expression on the training "
+                    "scale, clinical columns use the tmeprog vocabulary"}
 
 
 def log_scorer(scorer: Scorer, name: str = "model"):
-    """Log the scorer as a pyfunc in the active run; returns MLflow's ``ModelInfo``."""
-    pkg_dir = Path(tmeprog.__file__).resolve().parent
-    deps = ["numpy", "pandas", "scipy", "scikit-learn", "scikit-survival", "xgboost-cpu",
-            "lifelines", "mlflow"]
+    """Log the scorer as a pyfunc in the active run; returns MLflow's ``ModelInfo``.
+
+    The model is logged from code (:mod:`tmeprog.serving.model_code`) with the fitted scorer
+    as its ``scorer`` artifact, its input columns as ``input_columns.json`` (names and types,
+    no patient values) and this tmeprog package as its code.
+    """
+    import tempfile
+
+    import cloudpickle
+
+    from tmeprog.serving import model_code
     from tmeprog.tracking.provenance import package_versions
 
+    pkg_dir = Path(tmeprog.__file__).resolve().parent
+    deps = ["numpy", "pandas", "scipy", "scikit-learn", "scikit-survival", "xgboost-cpu",
+            "lifelines", "mlflow", "cloudpickle"]
     vers = package_versions()
     reqs = [f"{d}=={vers[d]}" if d in vers else d for d in deps]
-    return mlflow.pyfunc.log_model(
-        name=name,
-        python_model=TmeprogPyfunc(scorer),
-        signature=model_signature(scorer),
-        input_example=synthetic_example(scorer),
-        code_paths=[str(pkg_dir)],
-        pip_requirements=reqs,
-        metadata={"tmeprog_version": tmeprog.__version__, "task": scorer.task},
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        art = Path(tmp) / "scorer.pkl"
+        with open(art, "wb") as f:
+            cloudpickle.dump(scorer, f)
+        cols = Path(tmp) / "input_columns.json"
+        cols.write_text(json.dumps(input_schema(scorer), indent=1))
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=model_code.__file__,
+            artifacts={SCORER_ARTIFACT: str(art), "input_columns": str(cols)},
+            signature=model_signature(scorer),
+            code_paths=[str(pkg_dir)],
+            pip_requirements=reqs,
+            metadata={"tmeprog_version": tmeprog.__version__, "task": scorer.task},
+        )
 
 
 def register_champion(model_uri: str, registered_name: str, alias: str = "champion") -> str:

@@ -1,6 +1,6 @@
 """Downloadable public cohorts: TCGA-BRCA, METABRIC, I-SPY2 and GSE25066.
 
-Importing this package registers them in :mod:`tmeprog.cohorts.registry`. Files are cached under
+Importing this package registers them in :mod:`tmeprog.cohorts.entries`. Files are cached under
 ``$TMEPROG_DATA_DIR/<cohort>/`` (default ``./data``); ``tmeprog cohorts fetch NAME`` downloads
 them, and loading a cohort whose files are missing downloads them first.
 
@@ -27,8 +27,8 @@ from tmeprog.cohorts.download.cbioportal import load_cbioportal_folder, load_met
 from tmeprog.cohorts.download.geo import load_gse25066
 from tmeprog.cohorts.download.ispy2 import load_ispy2, load_ispy2_table
 from tmeprog.cohorts.download.xena import load_tcga_brca
+from tmeprog.cohorts.entries import CohortEntry, register
 from tmeprog.cohorts.model import Cohort
-from tmeprog.cohorts.registry import CohortEntry, register
 
 #: name -> (files, loader, description)
 SOURCES: dict[str, tuple[Sequence[RemoteFile], Callable[[], Cohort], str]] = {

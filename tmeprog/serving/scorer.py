@@ -48,6 +48,11 @@ class Scorer:
         Horizons of the survival probabilities (prognosis).
     cutpoints : tuple of float
         Risk-score tertile cut points of the training data (prognosis).
+    endpoint : str
+        The endpoint the served risk refers to when the model was trained on pooled endpoints
+        with age per endpoint (``age@os`` ...): an input's ``age`` fills ``age@<endpoint>``,
+        the other endpoints' age columns are missing (imputed like in training). Empty: one
+        endpoint.
     subtyper : SubtypeCaller or None
         Fitted subtype caller (:class:`tmeprog.features.subtypes.SubtypeCaller`): clinical
         values the input lacks (``pam50``, ``er``, ``subtype`` ...) are filled from expression
@@ -71,17 +76,36 @@ class Scorer:
     cutpoints: tuple[float, float] = (np.nan, np.nan)
     info: dict = field(default_factory=dict)
     subtyper: object | None = None
+    endpoint: str = ""
     imputable: list[str] = field(default_factory=list)
     references: dict = field(default_factory=dict)
 
     @property
     def feature_columns(self) -> list[str]:
-        """Non-clinical design columns (TME or published features)."""
-        return [c for c in self.design_columns if c not in self.clinical_columns]
+        """Non-clinical design columns (TME or published features; TME x subtype products
+        are computed from them, see :attr:`interaction_columns`)."""
+        from tmeprog.models.feature_sets import is_interaction
+
+        return [c for c in self.design_columns
+                if c not in self.clinical_columns and not is_interaction(c)]
+
+    @property
+    def interaction_columns(self) -> list[str]:
+        """TME x ER-negative product columns (``<feature>:er_negative``)."""
+        from tmeprog.models.feature_sets import is_interaction
+
+        return [c for c in self.design_columns if is_interaction(c)]
 
     def covariate_sources(self) -> dict[str, tuple[str, ...]]:
         """Clinical design column -> the vocabulary columns it can be built from."""
-        return {c: RAW_SOURCES.get(c, (c,)) for c in self.clinical_columns}
+        from tmeprog.models.feature_sets import AGE_PREFIX, SUBTYPE_INDICATOR
+
+        def source(c):
+            if c.startswith(AGE_PREFIX):
+                return ("age",)
+            return ("er",) if c == SUBTYPE_INDICATOR else RAW_SOURCES.get(c, (c,))
+
+        return {c: source(c) for c in self.clinical_columns}
 
     def check_covariates(self, columns, where: str = "input") -> None:
         """Raise naming every covariate the model uses that ``columns`` cannot supply."""
@@ -101,10 +125,19 @@ class Scorer:
         raw = frame[[c for c in frame.columns if c in CLINICAL_DTYPES]]
         self.check_covariates(raw.columns)
         if self.task == "prognosis":
-            from tmeprog.models.feature_sets import clinical_baseline
+            from tmeprog.models.feature_sets import AGE_PREFIX, SUBTYPE_INDICATOR, clinical_baseline
 
             base = clinical_baseline(raw.apply(pd.to_numeric, errors="coerce"))
-            return base.reindex(columns=self.clinical_columns).astype(float)
+            if SUBTYPE_INDICATOR in self.clinical_columns:
+                er = base["er"] if "er" in base.columns else pd.Series(np.nan, index=base.index)
+                base[SUBTYPE_INDICATOR] = 1.0 - er.astype(float)
+            age = base["age"] if "age" in base.columns else pd.Series(np.nan, index=base.index)
+            out = base.reindex(columns=self.clinical_columns).astype(float)
+            for c in self.clinical_columns:
+                if c.startswith(AGE_PREFIX):
+                    own = c == f"{AGE_PREFIX}{getattr(self, 'endpoint', '')}"
+                    out[c] = age.astype(float) if own else np.nan
+            return out
         return raw.reindex(columns=self.clinical_columns)
 
     @staticmethod
@@ -163,7 +196,18 @@ class Scorer:
                 parts.append(values[feats].apply(pd.to_numeric, errors="coerce"))
         if self.clinical_columns:
             parts.append(self.clinical_design(self.with_subtype_calls(values, clinical)))
-        return pd.concat(parts, axis=1)[self.design_columns]
+        X = pd.concat(parts, axis=1)
+        inter = self.interaction_columns
+        if inter:
+            from tmeprog.models.feature_sets import (
+                INTERACTION_SUFFIX,
+                SUBTYPE_INDICATOR,
+                interaction_terms,
+            )
+
+            feats = [c[:-len(INTERACTION_SUFFIX)] for c in inter]
+            X = pd.concat([X, interaction_terms(X[feats], X[SUBTYPE_INDICATOR])], axis=1)
+        return X[self.design_columns]
 
     def with_subtype_calls(self, values: pd.DataFrame, clinical: pd.DataFrame) -> pd.DataFrame:
         """``clinical`` completed with the frozen subtype caller's calls (when there is one)."""

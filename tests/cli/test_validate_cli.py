@@ -198,7 +198,7 @@ def test_bad_input_is_one_clear_error_and_logs_nothing(trained, tmp_path):
 def test_response_model_is_refused_and_nothing_logged(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    from tmeprog.pipeline.scorer import Scorer
+    from tmeprog.serving.scorer import Scorer
     from tmeprog.tracking.pyfunc import log_scorer, register_champion
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"

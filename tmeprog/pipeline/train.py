@@ -159,7 +159,7 @@ def _block_options(cfg: PipelineConfig, loaded) -> dict:
     """Extractor options for cell fractions and pathway activity, one set for all cohorts.
 
     Log-ratio cohorts cannot be deconvolved: their samples get NaN fractions (named in a
-    warning), so fractions then drop out of modelling like any feature a cohort lacks.
+    warning); the models impute them there like any feature a cohort lacks.
     """
     f = cfg.features
     opts = {"deconvolution": f.deconvolution or None, "pathways": f.pathways or None}

@@ -35,6 +35,13 @@ import pandas as pd
 
 from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
+from tmeprog.cohorts.sanity import (
+    RANGES,
+    check_parsed,
+    check_range,
+    check_time_scale,
+    strict_binary,
+)
 from tmeprog.cohorts.scale import resolve_scale, to_log2
 from tmeprog.cohorts.vocabulary import receptor_subtype
 from tmeprog.errors import InputError
@@ -456,7 +463,7 @@ def _check_survival(t: pd.Series, e: pd.Series, where: str) -> None:
 
 
 def map_clinical(
-    table: pd.DataFrame, where: str = "clinical table"
+    table: pd.DataFrame, where: str = "clinical table", allow_missing: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, EndpointInfo], list[str], list[str]]:
     """Map a clinical table (indexed by sample id, cells as strings) to the vocabulary.
 
@@ -467,6 +474,8 @@ def map_clinical(
         ``os_time``, ``pCR`` ...).
     where : str
         Name of the source, used in messages.
+    allow_missing : bool
+        Cells that cannot be read become missing (and are reported) instead of an error.
 
     Returns
     -------
@@ -479,14 +488,15 @@ def map_clinical(
     ------
     InputError
         Non-numeric or non-positive survival times, a time without an event (or the reverse),
-        or event / pCR values other than 0 / 1.
+        times whose distribution says days or years, event / pCR values other than 0 / 1,
+        values outside a column's range (:data:`tmeprog.cohorts.sanity.RANGES`), or (unless
+        ``allow_missing``) cells that cannot be read.
     """
     norm = {normalise_column_name(c): c for c in reversed(list(table.columns))}
     used: list[str] = []
     report: list[str] = []
     clin = pd.DataFrame(index=table.index)
     mapped: list[str] = []
-    unrecognised: list[str] = []
     for col, names in CLINICAL_SYNONYMS.items():
         src = next((norm[n] for n in names if n in norm and norm[n] not in used), None)
         factor = 1.0
@@ -500,12 +510,14 @@ def map_clinical(
         if factor != 1.0:
             val = val * factor
         lost = raw.notna() & val.isna()
-        if raw.notna().sum() and lost.all():
+        if raw.notna().sum() and lost.all() and col not in RANGES:
             report.append(f"{where}: column {src!r} looks like {col!r} but none of its values "
                           f"were recognised (e.g. {sorted(set(raw.dropna()))[:3]}); ignored")
             continue
-        if lost.any():
-            unrecognised.append(f"{src} ({int(lost.sum())}: {sorted(set(raw[lost]))[:3]})")
+        line = check_parsed(raw, val, col, src, where, allow_missing)
+        if line:
+            report.append(line)
+        check_range(val, raw, col, src, where)
         clin[col] = val
         used.append(src)
         mapped.append(f"{src}->{col}" + (" (cm to mm)" if factor != 1.0 else ""))
@@ -536,13 +548,14 @@ def map_clinical(
                                   and norm[pat_e.format(a=a)] not in used
                                   and norm[pat_e.format(a=a)] != norm[tname]), None)
                     if ename is not None:
-                        found = (norm[tname], norm[ename], div)
+                        found = (norm[tname], norm[ename], div,
+                                 div == 1.0 and not tname.endswith(("_months", "_month")))
                         break
             if found:
                 break
         if not found:
             continue
-        tcol, ecol, div = found
+        tcol, ecol, div, assumed = found
         e = _parse_event(table[ecol], f"{where}, column {ecol!r}")
         t = _parse_time(table[tcol], f"{where}, column {tcol!r}", div)
         used += [tcol, ecol]
@@ -550,6 +563,7 @@ def map_clinical(
             report.append(f"{where}: endpoint {ep} columns {tcol!r}/{ecol!r} are empty; skipped")
             continue
         _check_survival(t, e, f"{where}, {ep} ({tcol!r}, {ecol!r})")
+        check_time_scale(t, tcol, ep, assumed, where)
         ends[f"{ep}_time"] = t
         ends[f"{ep}_event"] = e
         unit = {1.0: "months", DAYS_PER_MONTH: "days, divided by 30.4375 to months",
@@ -582,12 +596,7 @@ def map_clinical(
         y = pd.Series(np.nan, index=table.index)
         y[low.isin(["1", "1.0", "yes", "true", "pcr", "y"]).fillna(False)] = 1.0
         y[low.isin(["0", "0.0", "no", "false", "rd", "non-pcr", "no pcr", "n"]).fillna(False)] = 0.0
-        bad = raw.notna() & y.isna()
-        if bad.any():
-            raise InputError(
-                f"{where}, column {pcr!r}: pCR values must be 0 or 1 (or yes/no, pCR/RD); "
-                f"found {sorted(set(raw[bad]))[:5]}; recode the column"
-            )
+        strict_binary(raw, y, pcr, where, "or yes/no, pCR/RD")
         if y.notna().any():
             ends["pcr"] = y
             info["pcr"] = EndpointInfo("pcr", "binary", f"user file: column {pcr!r} (1 pCR)")
@@ -595,8 +604,6 @@ def map_clinical(
             mapped.append(f"{pcr}->pcr")
     if mapped:
         report.append(f"{where}: mapped {', '.join(mapped)}")
-    if unrecognised:
-        report.append(f"{where}: values not recognised, set missing: {'; '.join(unrecognised)}")
     return clin, ends, info, used, report
 
 
@@ -754,6 +761,7 @@ def load_user_cohort(
     name: str | None = None,
     id_column: str | None = None,
     kind: str = "expression",
+    allow_missing_covariates: bool = False,
 ) -> Cohort:
     """Load a user's expression matrix or feature table (and clinical tables) as a cohort.
 
@@ -779,6 +787,9 @@ def load_user_cohort(
         matching most expression sample ids (the first column for a lone feature table).
     kind : {"expression", "features"}
         What ``path`` holds.
+    allow_missing_covariates : bool
+        Clinical cells that cannot be read become missing (reported) instead of an error;
+        impossible values are an error either way.
 
     Returns
     -------
@@ -811,9 +822,10 @@ def load_user_cohort(
         cohort_name = name or _stem(path)
     _check_file(path, "expression" if kind == "expression" else "feature-table")
     if kind == "features":
-        return _load_features(path, clinical, orientation, name=cohort_name, id_column=id_column)
+        return _load_features(path, clinical, orientation, name=cohort_name, id_column=id_column,
+                              allow_missing=allow_missing_covariates)
     return _load_expression(path, clinical, scale, orientation, annotation, cohort_name,
-                            id_column)
+                            id_column, allow_missing_covariates)
 
 
 def _read_matrix(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Series | None, bool]:
@@ -831,7 +843,8 @@ def _read_matrix(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Seri
     )
 
 
-def _load_expression(path, clinical, scale, orientation, annotation, cohort_name, id_column):
+def _load_expression(path, clinical, scale, orientation, annotation, cohort_name, id_column,
+                     allow_missing=False):
     report: list[str] = []
     table, obs, h5_ann, is_h5ad = _read_matrix(path)
     ann = _annotation_from(annotation, "annotation") if annotation is not None else h5_ann
@@ -901,7 +914,7 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
     tables = _clinical_tables(clinical)  # an explicit clinical table wins over h5ad obs
     if obs is not None and obs.shape[1]:
         tables.append(("h5ad obs", obs.astype("string")))
-    clin, ends, info, crep = _join_clinical(tables, expr.index, id_column)
+    clin, ends, info, crep = _join_clinical(tables, expr.index, id_column, allow_missing)
     report.extend(crep)
     meta = CohortMeta(
         source=f"user file {path.name}",
@@ -913,7 +926,7 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
                   endpoint_info=info, meta=meta, report=report)
 
 
-def _join_clinical(tables, samples: pd.Index, id_column):
+def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False):
     report: list[str] = []
     clin = pd.DataFrame(index=samples)
     ends = pd.DataFrame(index=samples)
@@ -940,7 +953,7 @@ def _join_clinical(tables, samples: pd.Index, id_column):
                 f"{len(extra)} rows without expression dropped; "
                 f"{len(samples) - n_match} samples without a row kept with missing values"
             )
-        c, e, inf, _, rep = map_clinical(tab_i.reindex(samples), where)
+        c, e, inf, _, rep = map_clinical(tab_i.reindex(samples), where, allow_missing)
         report.extend(rep)
         clin = clin.combine_first(c) if len(clin.columns) else c
         for k, v in inf.items():
@@ -981,7 +994,7 @@ def parse_numbers(s: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(zero_copy_only=False), index=s.index, dtype=np.float64)
 
 
-def _load_features(path: Path, clinical, orientation, name, id_column):
+def _load_features(path: Path, clinical, orientation, name, id_column, allow_missing=False):
     sfx = _base_suffix(path)
     if sfx in PARQUET_SUFFIXES:
         tab = pd.read_parquet(path)
@@ -1001,7 +1014,7 @@ def _load_features(path: Path, clinical, orientation, name, id_column):
     samples = tab.index
     report = [f"read {path.name}: {tab.shape[0]} samples x {tab.shape[1]} columns "
               f"(sample id column {idcol!r})"]
-    clin, ends, info, used, rep = map_clinical(tab, path.name)
+    clin, ends, info, used, rep = map_clinical(tab, path.name, allow_missing)
     report.extend(rep)
     feats = {}
     ignored_text, ignored_empty = [], []
@@ -1032,7 +1045,8 @@ def _load_features(path: Path, clinical, orientation, name, id_column):
                   f"{len(ignored_text)} text columns{_eg(ignored_text)} and {len(ignored_empty)} "
                   f"empty columns{_eg(ignored_empty)}")
     extra_tables = _clinical_tables(clinical)
-    c2, e2, i2, rep2 = _join_clinical(extra_tables, samples, id_column) if extra_tables else \
+    c2, e2, i2, rep2 = _join_clinical(extra_tables, samples, id_column, allow_missing) \
+        if extra_tables else \
         (pd.DataFrame(index=samples), pd.DataFrame(index=samples), {}, [])
     report.extend(rep2)
     clin = coerce_clinical(clin)

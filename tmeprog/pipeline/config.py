@@ -3,16 +3,33 @@
 A config names the task, the cohorts, the features, the model families, the validation and
 how the champion is chosen. Every key has a default, so a config states only what differs;
 unknown keys are an error (a typo must not silently fall back to a default).
+
+Each section is one dataclass validated by pydantic: every key has a strict type (``"false"``
+is not a boolean, ``"gse1992"`` is not a list, ``20.5`` is not an integer) and numeric keys
+declare their range. A new key is a new annotated field of its section's dataclass.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
 
 from tmeprog.errors import InputError
+from tmeprog.textio import read_text
 
 TASKS = ("prognosis", "response")
 MODEL_FAMILIES = {
@@ -23,16 +40,20 @@ FEATURE_SETS = {
     "prognosis": ("clinical", "tme", "clinical+tme", "tme+subtype", "clinical+tme+subtype"),
     "response": ("clinical", "tme", "clinical+tme"),
 }
+_SECTION = ConfigDict(extra="forbid")
+Seed = Annotated[StrictInt, Field(ge=0, le=2**32 - 1)]
+Number = StrictFloat | StrictInt
 
 
+@with_config(_SECTION)
 @dataclass
 class TaskConfig:
     """What is predicted and where it is tracked."""
 
-    kind: str = "prognosis"
-    experiment: str = ""
-    registered_model: str = ""
-    seed: int = 20261125
+    kind: StrictStr = "prognosis"
+    experiment: StrictStr = ""
+    registered_model: StrictStr = ""
+    seed: Seed = 20261125
 
     def __post_init__(self) -> None:
         if not self.experiment:
@@ -41,6 +62,7 @@ class TaskConfig:
             self.registered_model = f"tmeprog-{self.kind}"
 
 
+@with_config(_SECTION)
 @dataclass
 class DataConfig:
     """Cohorts and endpoint.
@@ -54,55 +76,60 @@ class DataConfig:
     recorded values are kept).
     """
 
-    cohorts: list[str] = field(default_factory=lambda: ["gse1992", "gse4335", "gse3143",
-                                                        "vdv"])
-    endpoint: str = "auto"
-    pool_endpoints: bool = False
-    subtype_calls: bool = False
+    cohorts: list[StrictStr] = field(default_factory=lambda: ["gse1992", "gse4335", "gse3143",
+                                                              "vdv"])
+    endpoint: StrictStr = "auto"
+    pool_endpoints: StrictBool = False
+    subtype_calls: StrictBool = False
 
 
+@with_config(_SECTION)
 @dataclass
 class FeatureConfig:
     """TME feature extraction (``breast_signatures`` adds the 21-gene, 70-gene, genomic grade
     and EndoPredict scores, compartment ``prognostic``)."""
 
-    method: str = "ssgsea"
-    coverage_threshold: float = 0.5
-    signatures: list[str] = field(default_factory=list)
-    breast_signatures: bool = False
-    deconvolution: str = ""  # "quantiseq": add cell fractions
-    pathways: str = ""  # "progeny": add pathway activities
-    arrays: bool | None = None  # quanTIseq's array mode (default: from each cohort's platform)
-    tumor: bool = True  # quanTIseq's tumour mode (the registered cohorts are tumours)
+    method: StrictStr = "ssgsea"
+    coverage_threshold: Annotated[Number, Field(gt=0, le=1)] = 0.5
+    signatures: list[StrictStr] = field(default_factory=list)
+    breast_signatures: StrictBool = False
+    deconvolution: StrictStr = ""  # "quantiseq": add cell fractions
+    pathways: StrictStr = ""  # "progeny": add pathway activities
+    arrays: StrictBool | None = None  # quanTIseq's array mode (default: each cohort's platform)
+    tumor: StrictBool = True  # quanTIseq's tumour mode (the registered cohorts are tumours)
 
 
+@with_config(_SECTION)
 @dataclass
 class ModelConfig:
     """Model families and feature sets compared side by side (empty: all of the task's)."""
 
-    families: list[str] = field(default_factory=list)
-    feature_sets: list[str] = field(default_factory=list)
+    families: list[StrictStr] = field(default_factory=list)
+    feature_sets: list[StrictStr] = field(default_factory=list)
 
 
+@with_config(_SECTION)
 @dataclass
 class ValidationConfig:
     """Validation schemes and metrics."""
 
-    cv_folds: int = 5
-    cv_repeats: int = 2
-    loco: bool = True
-    per_cohort_standardise: bool = False
-    bootstrap: int = 200
-    horizons_months: list[float] = field(default_factory=lambda: [36.0, 60.0])
-    n_jobs: int = 2
+    cv_folds: Annotated[StrictInt, Field(ge=2)] = 5
+    cv_repeats: Annotated[StrictInt, Field(ge=1)] = 2
+    loco: StrictBool = True
+    per_cohort_standardise: StrictBool = False
+    bootstrap: Annotated[StrictInt, Field(ge=0)] = 200
+    horizons_months: list[Annotated[Number, Field(gt=0)]] = field(
+        default_factory=lambda: [36.0, 60.0])
+    n_jobs: Annotated[StrictInt, Field(ge=1)] = 2
 
 
+@with_config(_SECTION)
 @dataclass
 class SelectionConfig:
     """How the champion model is chosen."""
 
-    metric: str = "harrell_c"
-    validation: str = "loco"
+    metric: StrictStr = "harrell_c"
+    validation: StrictStr = "loco"
 
 
 @dataclass
@@ -127,16 +154,56 @@ SECTIONS = {"task": TaskConfig, "data": DataConfig, "features": FeatureConfig,
             "selection": SelectionConfig}
 
 
-def _section(cls, raw: dict, where: str):
-    allowed = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise InputError(f"{where}: unknown keys {unknown}; allowed: {sorted(allowed)}")
-    return cls(**raw)
+def _section(cls, raw: dict, name: str, source: str):
+    try:
+        return TypeAdapter(cls).validate_python(raw)
+    except ValidationError as exc:
+        raise InputError(_describe(exc, cls, name, source)) from None
+
+
+def _describe(exc: ValidationError, cls, name: str, source: str) -> str:
+    """One line per wrong key: ``source [section] key: what is wrong (value given)``."""
+    lines: dict[str, str] = {}
+    for e in exc.errors():
+        key = str(e["loc"][0]) if e["loc"] else "?"
+        union = any(isinstance(p, str) for p in e["loc"][1:])  # a branch of int | float
+        where = f"{source} [{name}] {key}" + "".join(
+            f"[{p}]" for p in e["loc"][1:] if isinstance(p, int))
+        if where in lines:
+            continue
+        if e["type"] == "unexpected_keyword_argument":
+            allowed = sorted(cls.__dataclass_fields__)
+            lines[where] = f"{where}: unknown key; allowed keys: {', '.join(allowed)}"
+            continue
+        want = "expected a number" if union else _WANT.get(e["type"], e["msg"])
+        bound = next(iter((e.get("ctx") or {}).values()), None)
+        if e["type"] in _BOUNDS:
+            want = f"must be {_BOUNDS[e['type']]} {bound}"
+        lines[where] = f"{where}: {want}, got {e.get('input')!r}"
+    return "; ".join(lines.values())
+
+
+_WANT = {
+    "int_type": "expected a whole number (no quotes, no decimals)",
+    "bool_type": "expected true or false (no quotes)",
+    "string_type": "expected a quoted string",
+    "list_type": "expected a list in brackets, e.g. [\"a\", \"b\"]",
+    "float_type": "expected a number",
+    "dict_type": "expected a table",
+}
+_BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+           "less_than": "<"}
 
 
 def parse_config(raw: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
-    """Validate a nested dict (as read from TOML) into a :class:`PipelineConfig`."""
+    """Validate a nested dict (as read from TOML) into a :class:`PipelineConfig`.
+
+    Raises
+    ------
+    InputError
+        On an unknown section or key, a value of the wrong type or out of range; the message
+        names ``[section] key``.
+    """
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
         raise InputError(f"{source}: unknown sections {unknown}; allowed: {sorted(SECTIONS)}")
@@ -144,11 +211,8 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
     for name, cls in SECTIONS.items():
         sec = raw.get(name, {})
         if not isinstance(sec, dict):
-            raise InputError(f"{source}: [{name}] must be a table")
-        try:
-            parts[name] = _section(cls, sec, f"{source} [{name}]")
-        except TypeError as exc:  # wrong value types reach dataclass init
-            raise InputError(f"{source} [{name}]: {exc}") from exc
+            raise InputError(f"{source}: [{name}] must be a table, got {sec!r}")
+        parts[name] = _section(cls, sec, name, source)
     cfg = PipelineConfig(**parts, source=source)
     _check(cfg)
     return cfg
@@ -181,19 +245,12 @@ def _check(cfg: PipelineConfig) -> None:
         if value and value not in names or key == "method" and not value:
             raise InputError(f"{src} [features] {key}={value!r}; use one of {names}"
                              + ("" if key == "method" else " (or leave it out)"))
-    if not 0 < cfg.features.coverage_threshold <= 1:
-        raise InputError(f"{src} [features] coverage_threshold must be in (0, 1]")
-    if not isinstance(cfg.data.pool_endpoints, bool):
-        raise InputError(f"{src} [data] pool_endpoints must be true or false")
     if cfg.data.endpoint == "pooled":
         raise InputError(f"{src} [data] endpoint='pooled' is not an endpoint; keep endpoint = "
                          "'auto' and state pool_endpoints = true")
     if not cfg.data.cohorts:
         raise InputError(f"{src} [data] cohorts is empty; name at least one cohort or file")
     v = cfg.validation
-    if v.cv_folds < 2 or v.cv_repeats < 1 or v.bootstrap < 0:
-        raise InputError(f"{src} [validation] needs cv_folds >= 2, cv_repeats >= 1, "
-                         "bootstrap >= 0")
     if cfg.selection.validation not in ("cv", "loco"):
         raise InputError(f"{src} [selection] validation must be 'cv' or 'loco'")
     if kind == "response":
@@ -222,7 +279,7 @@ def load_config(path: str | Path | None = None) -> PipelineConfig:
     if not p.is_file():
         raise InputError(f"config file {str(p)!r} not found; see pipelines/ for examples")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(p, what="config file"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"config file {str(p)!r} is not valid TOML: {exc}") from exc
     return parse_config(raw, str(p))

@@ -39,6 +39,7 @@ from tmeprog.cohorts.download.parsing import (
     subtype,
 )
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
+from tmeprog.cohorts.sanity import strict_binary
 from tmeprog.errors import InputError
 
 NAME = "ispy2"
@@ -114,7 +115,9 @@ def _pcr(tab: pd.DataFrame, where: str) -> pd.DataFrame:
     c = _find(tab.columns, ("pcr",))
     if c is None:
         raise InputError(f"{where}: no pCR column; an I-SPY2 table needs pCR (1/0)")
-    y = status01(tab[c].astype("string"), ("1", "pcr", "yes"), ("0", "rd", "no"))
+    raw = tab[c].astype("string")
+    y = status01(raw, ("1", "1.0", "pcr", "yes"), ("0", "0.0", "rd", "no"))
+    strict_binary(clean(raw), y.astype(float), c, where, "or pCR/RD, yes/no")
     return pd.DataFrame({"pcr": y.astype(float)}, index=tab.index)
 
 

@@ -35,9 +35,22 @@ ORIENT_OPT = typer.Option("auto", "--orientation",
 ANNOT_OPT = typer.Option(None, "--annotation", help="Probe annotation table (probe -> symbol).")
 KIND_OPT = typer.Option("expression", "--kind", help="expression or features (a feature "
                                                      "table without expression).")
-TRACKING_OPT = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: "
-                                                         "MLFLOW_TRACKING_URI or "
-                                                         "sqlite:///mlflow.db).")
+def _say_store(value: str | None) -> str | None:
+    """Print which tracking store the command uses (stderr), then pass the option on."""
+    import sys
+
+    if any(a in ("--help", "-h") for a in sys.argv):
+        return value
+    from tmeprog.tracking.store import tracking_uri
+
+    err.print(f"tracking store: {tracking_uri(value)}", highlight=False, markup=False)
+    return value
+
+
+TRACKING_OPT = typer.Option(None, "--tracking-uri", callback=_say_store,
+                            help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else "
+                                 "mlflow.db of the project folder found upwards from here, "
+                                 "else the per-user data folder).")
 
 
 def load_input(name: str, clinical: str | None = None, scale: str | None = None,

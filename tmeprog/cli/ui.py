@@ -62,15 +62,15 @@ class _Terminated(Exception):
 def ui(
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
     port: int = typer.Option(5000, help="Port (1-65535)."),
-    store: str = typer.Option(None, help="Tracking URI (default: MLFLOW_TRACKING_URI or "
-                                         "sqlite:///mlflow.db)."),
+    store: str = typer.Option(None, help="Tracking URI (default: MLFLOW_TRACKING_URI, else "
+                                         "the project's mlflow.db, see tmeprog.tracking.store)."),
 ) -> None:
     """Start the MLflow UI on the project's store (artifacts under ./mlruns).
 
     Says "ready" once the page answers; Ctrl-C or SIGTERM stops the server and every process
     it started (exit 130 / 143).
     """
-    from tmeprog.tracking.store import DEFAULT_ARTIFACTS, tracking_uri
+    from tmeprog.tracking.store import DEFAULT_ARTIFACTS, artifact_root, tracking_uri
 
     if not 1 <= port <= 65535:
         fail(f"--port {port}: give a port between 1 and 65535")
@@ -80,7 +80,8 @@ def ui(
     if not _port_free(host, port):
         fail(f"port {port} on {host} is in use (another UI?); pick a free one with --port")
     cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
-           "--default-artifact-root", DEFAULT_ARTIFACTS, "--host", host, "--port", str(port)]
+           "--default-artifact-root", artifact_root(uri) or DEFAULT_ARTIFACTS,
+           "--host", host, "--port", str(port)]
     url = f"http://{host}:{port}"
 
     def on_term(signum, frame):

@@ -197,8 +197,10 @@ def report_run(run_id: str, out: Path, overwrite: bool = False,
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from tmeprog.tracking.store import use_store
+    from tmeprog.tracking.store import check_store_exists, use_store
+    from tmeprog.tracking.store import tracking_uri as resolve_uri
 
+    check_store_exists(resolve_uri(tracking_uri))
     use_store(tracking_uri)
     client = mlflow.MlflowClient()
     try:

@@ -119,8 +119,10 @@ def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     InputError
         Unknown model, alias or version; an unreadable URI; a pyfunc that is not tmeprog's.
     """
-    from tmeprog.tracking.store import use_store
+    from tmeprog.tracking.store import check_store_exists, use_store
+    from tmeprog.tracking.store import tracking_uri as resolve_uri
 
+    check_store_exists(resolve_uri(tracking_uri))
     store = use_store(tracking_uri)
     version = resolve_version(uri, store)
     target = uri

@@ -1,7 +1,11 @@
-"""Where runs are tracked: ``sqlite:///mlflow.db`` with artifacts under ``./mlruns`` by default.
+"""Where runs are tracked: ``mlflow.db`` (sqlite) with artifacts in ``mlruns/`` beside it.
 
-``MLFLOW_TRACKING_URI`` (or an explicit ``uri``) selects another store, such as a running
-``mlflow server``.
+The default store does not depend on the sub-folder a command runs in. It lives in the
+project folder, found from the working folder upwards: the nearest folder that already holds
+``mlflow.db`` or ``mlruns/``, else the nearest holding ``.git`` or ``pyproject.toml``; outside
+any project, in the per-user data folder (``$XDG_DATA_HOME/tmeprog``, by default
+``~/.local/share/tmeprog``). ``MLFLOW_TRACKING_URI`` or an explicit ``--tracking-uri`` selects
+another store, such as a running ``mlflow server``.
 """
 
 from __future__ import annotations
@@ -13,14 +17,46 @@ DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
 
 
+def project_dir(start: str | Path | None = None) -> Path:
+    """The folder of the default store (see the module notes)."""
+    here = Path(start or os.getcwd()).resolve()
+    chain = [here, *here.parents]
+    for d in chain:
+        if (d / DEFAULT_DB).is_file() or (d / DEFAULT_ARTIFACTS).is_dir():
+            return d
+    for d in chain:
+        if (d / ".git").exists() or (d / "pyproject.toml").is_file():
+            return d
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tmeprog"
+
+
 def tracking_uri(uri: str | None = None) -> str:
-    """The tracking URI in force: ``uri``, else ``MLFLOW_TRACKING_URI``, else the local sqlite."""
+    """The tracking URI in force: ``uri``, else ``MLFLOW_TRACKING_URI``, else the project's
+    ``mlflow.db`` (:func:`project_dir`)."""
     if uri:
         return uri
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    return f"sqlite:///{Path(DEFAULT_DB).resolve()}"
+    return f"sqlite:///{project_dir() / DEFAULT_DB}"
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, else None."""
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+def check_store_exists(uri: str) -> None:
+    """Raise :class:`~tmeprog.errors.InputError` when a local sqlite store does not exist,
+    so a lookup never creates an empty one."""
+    from tmeprog.errors import InputError
+
+    db = sqlite_path(uri)
+    if db is not None and not db.is_file():
+        raise InputError(f"no tracking store at {db} (nothing has been trained there); train "
+                         "a model first, or point --tracking-uri / MLFLOW_TRACKING_URI at the "
+                         "store that holds it")
 
 
 def is_local(uri: str) -> bool:
@@ -50,6 +86,9 @@ def ensure_experiment(name: str, uri: str | None = None) -> str:
     """The id of experiment ``name``, created (with the project's artifact root) if needed."""
     import mlflow
 
+    db = sqlite_path(tracking_uri(uri))
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
     u = use_store(uri)
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:

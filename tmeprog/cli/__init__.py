@@ -11,6 +11,7 @@ from tmeprog.cli.cohorts import cohorts_app
 from tmeprog.cli.convert import convert
 from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
+from tmeprog.cli.models import models
 from tmeprog.cli.score import score
 from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.subtypes import subtypes
@@ -31,6 +32,7 @@ app.command("ui")(ui)
 app.command("score")(score)
 app.command("subtypes")(subtypes)
 app.command("convert")(convert)
+app.command("models")(models)
 app.command("validate")(validate)
 
 

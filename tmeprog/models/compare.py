@@ -11,41 +11,20 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
-from tmeprog.models.coxnet import CoxNetSurvival
 from tmeprog.models.evaluation import Evaluation, evaluate, paired_difference
 from tmeprog.models.feature_sets import family_design
-from tmeprog.models.forest import RandomSurvivalForestModel
 from tmeprog.models.validation import ValidationResult, cross_validate, leave_one_cohort_out
-from tmeprog.models.xgb import XGBAFTSurvival, XGBCoxSurvival
 
 TABLE_COLUMNS = ["model", "feature_set", "validation", "metric", "value", "ci_low", "ci_high",
                  "p_value", "n", "events", "estimator"]
 
 
 def default_models(random_state: int = 0, quick: bool = False) -> dict[str, tuple]:
-    """The four model families with their small tuning grids: ``name -> (estimator, grid)``.
+    """The four model families with their tuning grids: ``name -> (estimator, grid)``
+    (:data:`tmeprog.models.families.FAMILIES`; ``quick`` shrinks forests, rounds and grids)."""
+    from tmeprog.models.families import build_models
 
-    ``quick`` shrinks forests, boosting rounds and grids (for tests and smoke runs).
-    """
-    rs = random_state
-    if quick:
-        return {
-            "coxnet": (CoxNetSurvival(ci="none"), {"alpha": [0.02, 0.1]}),
-            "rsf": (RandomSurvivalForestModel(n_estimators=30, random_state=rs),
-                    {"min_samples_leaf": [5, 15]}),
-            "xgb_cox": (XGBCoxSurvival(n_estimators=30, random_state=rs), {"max_depth": [1, 2]}),
-            "xgb_aft": (XGBAFTSurvival(n_estimators=30, random_state=rs), {"max_depth": [1, 2]}),
-        }
-    return {
-        "coxnet": (CoxNetSurvival(ci="none"),
-                   {"l1_ratio": [0.5, 1.0], "alpha": [0.01, 0.03, 0.1]}),
-        "rsf": (RandomSurvivalForestModel(n_estimators=100, random_state=rs),
-                {"max_depth": [3, None], "min_samples_leaf": [5, 15]}),
-        "xgb_cox": (XGBCoxSurvival(random_state=rs),
-                    {"learning_rate": [0.03, 0.1], "max_depth": [1, 2], "n_estimators": [50, 150]}),
-        "xgb_aft": (XGBAFTSurvival(random_state=rs),
-                    {"learning_rate": [0.03, 0.1], "max_depth": [1, 2], "n_estimators": [50, 150]}),
-    }
+    return build_models(random_state, quick)
 
 
 @dataclass

@@ -106,6 +106,11 @@ class ModelConfig:
 
     families: list[StrictStr] = field(default_factory=list)
     feature_sets: list[StrictStr] = field(default_factory=list)
+    #: Per family, hyperparameters replacing the defaults (``[models.params.rsf]``), and a
+    #: tuning grid replacing the default grid (``[models.grids.coxnet]``); see
+    #: ``tmeprog models`` for the families, defaults and grids (prognosis).
+    params: dict[StrictStr, dict[StrictStr, Any]] = field(default_factory=dict)
+    grids: dict[StrictStr, dict[StrictStr, list[Any]]] = field(default_factory=dict)
 
 
 @with_config(_SECTION)
@@ -166,9 +171,11 @@ def _describe(exc: ValidationError, cls, name: str, source: str) -> str:
     lines: dict[str, str] = {}
     for e in exc.errors():
         key = str(e["loc"][0]) if e["loc"] else "?"
-        union = any(isinstance(p, str) for p in e["loc"][1:])  # a branch of int | float
+        branches = ("int", "float")  # pydantic names the branch of int | float it tried
+        union = any(p in branches for p in e["loc"][1:] if isinstance(p, str))
         where = f"{source} [{name}] {key}" + "".join(
-            f"[{p}]" for p in e["loc"][1:] if isinstance(p, int))
+            f"[{p}]" if isinstance(p, int) else f".{p}"
+            for p in e["loc"][1:] if not (isinstance(p, str) and p in branches))
         if where in lines:
             continue
         if e["type"] == "unexpected_keyword_argument":
@@ -229,6 +236,16 @@ def _check(cfg: PipelineConfig) -> None:
     if bad:
         raise InputError(f"{src} [models] families {bad} are not {kind} models; "
                          f"use {MODEL_FAMILIES[kind]}")
+    if cfg.models.params or cfg.models.grids:
+        if kind != "prognosis":
+            raise InputError(f"{src} [models] params / grids apply to prognosis families; "
+                             "leave them out for response")
+        from tmeprog.models.families import build_models
+
+        try:
+            build_models(0, False, cfg.models.params, cfg.models.grids)
+        except (InputError, TypeError, ValueError) as exc:
+            raise InputError(f"{src} {exc}") from None
     if not cfg.models.feature_sets:
         cfg.models.feature_sets = list(FEATURE_SETS[kind])
     bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS[kind]))

@@ -245,9 +245,11 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
     v = cfg.validation
     seed = cfg.task.seed
     if cfg.task.kind == "prognosis":
-        from tmeprog.models.compare import compare, default_models
+        from tmeprog.models.compare import compare
+        from tmeprog.models.families import build_models
 
-        models = {k: m for k, m in default_models(seed, quick).items()
+        models = {k: m for k, m in build_models(seed, quick, cfg.models.params,
+                                                cfg.models.grids).items()
                   if k in cfg.models.families}
         schemes = ["cv"] + (["loco"] if v.loco and len(set(ts.groups)) > 1 else [])
         from tmeprog.models.feature_sets import is_clinical_design

@@ -1,0 +1,102 @@
+"""The prognosis model families: name, estimator, default hyperparameters and search grid.
+
+One registry read by the training pipeline, ``tmeprog models`` and the TOML config: a
+pipeline may set a family's hyperparameters (``[models.params.<family>]``) and its tuning
+grid (``[models.grids.<family>]``); names are checked against the estimator's parameters.
+The grid is searched by inner cross-validation inside every training fold (Harrell's C).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from tmeprog.errors import InputError
+from tmeprog.models.coxnet import CoxNetSurvival
+from tmeprog.models.forest import RandomSurvivalForestModel
+from tmeprog.models.xgb import XGBAFTSurvival, XGBCoxSurvival
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family: its estimator and hyperparameters (``quick_*``: smoke runs, tests)."""
+
+    name: str
+    estimator: Callable[..., object]
+    description: str
+    params: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    quick_params: dict = field(default_factory=dict)
+    quick_grid: dict = field(default_factory=dict)
+    seeded: bool = False
+
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Family("coxnet", CoxNetSurvival, "elastic-net Cox proportional hazards (scikit-survival)",
+           params={"ci": "none"}, grid={"l1_ratio": [0.5, 1.0], "alpha": [0.01, 0.03, 0.1]},
+           quick_params={"ci": "none"}, quick_grid={"alpha": [0.02, 0.1]}),
+    Family("rsf", RandomSurvivalForestModel, "random survival forest (scikit-survival)",
+           params={"n_estimators": 100},
+           grid={"max_depth": [3, None], "min_samples_leaf": [5, 15]},
+           quick_params={"n_estimators": 30}, quick_grid={"min_samples_leaf": [5, 15]},
+           seeded=True),
+    Family("xgb_cox", XGBCoxSurvival, "gradient-boosted trees, Cox partial likelihood (XGBoost)",
+           grid={"learning_rate": [0.03, 0.1], "max_depth": [1, 2], "n_estimators": [50, 150]},
+           quick_params={"n_estimators": 30}, quick_grid={"max_depth": [1, 2]}, seeded=True),
+    Family("xgb_aft", XGBAFTSurvival,
+           "gradient-boosted trees, accelerated failure time (XGBoost)",
+           grid={"learning_rate": [0.03, 0.1], "max_depth": [1, 2], "n_estimators": [50, 150]},
+           quick_params={"n_estimators": 30}, quick_grid={"max_depth": [1, 2]}, seeded=True),
+)}
+
+
+def _check_names(name: str, keys, where: str) -> None:
+    allowed = set(FAMILIES[name].estimator().get_params())
+    bad = sorted(set(keys) - allowed)
+    if bad:
+        raise InputError(f"{where} {name}: unknown hyperparameters {bad}; "
+                         f"{name} has {sorted(allowed)}")
+
+
+def build_models(random_state: int = 0, quick: bool = False,
+                 params: Mapping[str, Mapping] | None = None,
+                 grids: Mapping[str, Mapping] | None = None) -> dict[str, tuple]:
+    """``name -> (estimator, grid)`` for every family, with overrides applied.
+
+    Parameters
+    ----------
+    random_state : int
+        Seed of the randomised families.
+    quick : bool
+        Smaller forests, rounds and grids.
+    params, grids : mapping, optional
+        Per family, hyperparameters replacing the defaults, and a grid replacing the default
+        grid (an empty grid: no tuning).
+    """
+    params, grids = dict(params or {}), dict(grids or {})
+    for what, given in (("[models.params]", params), ("[models.grids]", grids)):
+        unknown = sorted(set(given) - set(FAMILIES))
+        if unknown:
+            raise InputError(f"{what}: unknown model families {unknown}; use {sorted(FAMILIES)}")
+    out = {}
+    for name, fam in FAMILIES.items():
+        kw = dict(fam.quick_params if quick else fam.params)
+        _check_names(name, params.get(name, {}), "[models.params]")
+        kw.update(params.get(name, {}))
+        if fam.seeded:
+            kw.setdefault("random_state", random_state)
+        grid = dict(grids[name]) if name in grids else dict(fam.quick_grid if quick
+                                                              else fam.grid)
+        _check_names(name, grid, "[models.grids]")
+        for k, v in grid.items():
+            if not isinstance(v, list) or not v:
+                raise InputError(f"[models.grids] {name}.{k}: give a non-empty list of values")
+        out[name] = (fam.estimator(**kw), grid)
+    return out
+
+
+def describe_families(quick: bool = False) -> list[dict]:
+    """One record per family: name, description, default hyperparameters and grid."""
+    return [{"family": f.name, "description": f.description,
+             "params": dict(f.quick_params if quick else f.params),
+             "grid": dict(f.quick_grid if quick else f.grid)} for f in FAMILIES.values()]

@@ -98,10 +98,9 @@ def test_head_then_chunks_read_the_first_row_group_once_with_the_same_values(tmp
     np.testing.assert_array_equal(head[:, select], fresh[0][:4])
     assert list(ids) == ["S0", "S1", "S2", "S3"]
     calls = []
-    for name in ("read_row_group", "read_plain"):
-        method = getattr(ParquetPart, name)
-        monkeypatch.setattr(ParquetPart, name, lambda self, rg, idx, m=method:
-                            calls.append(rg) or m(self, rg, idx))
+    method = ParquetPart.read_row_group
+    monkeypatch.setattr(ParquetPart, "read_row_group", lambda self, rg, idx, m=method:
+                        calls.append(rg) or m(self, rg, idx))
     got = [v for _, _, v in reader.chunks(10, select)]
     assert 0 not in calls and {1, 2} <= set(calls)  # row group 0 came from head()
     for a, b in zip(got, fresh, strict=True):
@@ -118,7 +117,7 @@ def test_nested_columns_are_refused(tmp_path):
         inspect_table(path)
 
 
-def test_reading_plain_pages_lets_each_footer_go(tmp_path):
+def test_reading_lets_each_footer_go(tmp_path):
     """Nothing of a part (its footer is most of its memory) outlives the part without a
     garbage collection: pyarrow's FileMetaData.schema would tie it into a reference cycle."""
     import gc
@@ -130,7 +129,7 @@ def test_reading_plain_pages_lets_each_footer_go(tmp_path):
     gc.disable()
     try:
         part = ParquetPart(path)
-        assert part.read_plain(0, [1, 2, 4]) is not None
+        assert part.read_row_group(0, [1, 2, 4]).num_rows > 0
         meta = weakref.ref(part.metadata)
         del part
         assert meta() is None
@@ -142,9 +141,9 @@ def test_a_file_rewritten_while_mapped_is_an_error_not_a_crash(tmp_path):
     path = tmp_path / "m.parquet"
     _write(path, compression="none", use_dictionary=False)
     part = ParquetPart(path)
-    assert part.read_plain(0, [1, 2]) is not None
+    assert part.read_row_group(0, [1, 2]).num_rows > 0
     _write(path, rows=12, group=5, compression="none", use_dictionary=False)  # shorter now
-    for read in (lambda: part.read_plain(1, [1, 2]), lambda: part.read_row_group(1, [1]),
+    for read in (lambda: part.read_row_group(1, [1]),
                  lambda: part.read_columns([1]), lambda: part.head(3, [1])):
         with pytest.raises(InputError, match="changed while it was being read"):
             read()

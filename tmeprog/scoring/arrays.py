@@ -54,8 +54,7 @@ def group_arrays(part, rg: int, columns: list[int], rows: int) -> Iterator[np.nd
     batch by batch); a larger one in batches, so memory stays bounded.
     """
     if rows <= MAX_BATCH_ROWS:
-        fast = part.read_plain(rg, columns)
-        yield fast if fast is not None else columns_to_array(part.read_row_group(rg, columns))
+        yield columns_to_array(part.read_row_group(rg, columns))
         return
     for batch in part.reader.iter_batches(MAX_BATCH_ROWS, row_groups=[rg],
                                           columns=part.names_of(columns), use_threads=False):

@@ -10,10 +10,9 @@ value, so two things matter:
 * the file is opened once (footer parsed once) through ``pyarrow.parquet.ParquetFile``, the
   public reader; columns are kept by position here and handed to it by name.
 
-Plain, uncompressed float columns skip pyarrow's column readers altogether
-(:meth:`ParquetPart.read_plain`, :mod:`tmeprog.scoring.plain_decode`). Files that cannot be
-mapped (e.g. some network file systems) are read the buffered way. A mapped file found
-rewritten (size or modification time) before a read is an error.
+Files that cannot be mapped (e.g. some network file systems) are read the buffered way. A
+mapped file found rewritten (size or modification time) before a read is an error. For the
+fastest reads of large cohorts, store the matrix as a matrix (:mod:`tmeprog.scoring.matrix_store`).
 """
 
 from __future__ import annotations
@@ -67,7 +66,6 @@ class ParquetPart:
                               pre_buffer=source is None)
         self._bytes = np.frombuffer(self._map, dtype=np.uint8) if self._map is not None \
             else None
-        self._plans: dict = {}
         self.schema_arrow = self.reader.schema_arrow
         self.metadata = self.reader.metadata
         self._names = self.schema_arrow.names
@@ -101,29 +99,6 @@ class ParquetPart:
         finally:
             self.release(self._span(rg))
 
-    def read_plain(self, rg: int, indices: list[int]) -> np.ndarray | None:
-        """Row group ``rg``, columns ``indices``, decoded without pyarrow when they are plain,
-        uncompressed float columns (see :mod:`tmeprog.scoring.plain_decode`); else None.
-
-        The values equal those of :meth:`read_row_group` (nulls as NaN), column-major.
-        """
-        from tmeprog.scoring.plain_decode import decode_row_group
-
-        self.check_unchanged()
-        plan = self._plain_plan(indices)
-        meta = self.metadata.row_group(rg)
-        span = self._span(rg, meta)
-        if plan is None or span is None:
-            return None
-        want, max_def, dtype = plan
-        try:
-            if meta.column(int(indices[-1])).compression != "UNCOMPRESSED":
-                return None
-            return decode_row_group(self._bytes, span[0], span[1], meta.num_rows, want,
-                                    max_def, dtype)
-        finally:
-            self.release(span)
-
     def check_unchanged(self) -> None:
         """Raise :class:`InputError` if the mapped file was rewritten since it was opened
         (reading a mapping past a shortened file's end would kill the process)."""
@@ -137,45 +112,6 @@ class ParquetPart:
         if not same:
             raise InputError(f"{str(self.path)!r} changed while it was being read; run again "
                              "with --overwrite once the file is complete")
-
-    def _plain_plan(self, indices: list[int]):
-        """(want, max_def, dtype) for :func:`decode_row_group`, or None when the columns are
-        not uncompressed, flat float32/float64 columns (checked once per selection)."""
-        key = tuple(indices)
-        if key in self._plans:
-            return self._plans[key]
-        self._plans.clear()  # one selection is read at a time
-        self._plans[key] = plan = self._make_plan(indices)
-        return plan
-
-    def _make_plan(self, indices: list[int]):
-        # From the Arrow schema only: pyarrow's FileMetaData.schema forms a reference cycle
-        # that keeps the whole footer (~100 MB for 20,000 columns x 5 row groups) alive until
-        # a garbage collection. A flat float32 / float64 field is a FLOAT / DOUBLE leaf column
-        # without repetition, defined at level 1 when nullable, else 0.
-        import pyarrow as pa
-
-        if self._map is None or not self.flat or not len(indices) or \
-                len(set(indices)) != len(indices):
-            return None
-        fields = [self.schema_arrow.field(int(i)) for i in indices]
-        types = {f.type for f in fields}
-        if types == {pa.float32()}:
-            dtype = np.dtype(np.float32)
-        elif types == {pa.float64()}:
-            dtype = np.dtype(np.float64)
-        else:
-            return None
-        n = self.metadata.num_columns
-        want = np.full(n, -1, dtype=np.int64)
-        max_def = np.zeros(n, dtype=np.int64)
-        first = self.metadata.row_group(0) if self.num_row_groups else None
-        for j, (i, f) in enumerate(zip(indices, fields, strict=True)):
-            if first is not None and first.column(int(i)).compression != "UNCOMPRESSED":
-                return None
-            want[int(i)] = j
-            max_def[int(i)] = int(f.nullable)
-        return want, max_def, dtype
 
     def _span(self, rg: int, meta=None) -> tuple[int, int] | None:
         """The bytes of row group ``rg`` (its first and last column chunks; None: unknown);

@@ -28,7 +28,8 @@ def _collect(chunks):
 def test_table_kind():
     assert table_kind("a.parquet") == "parquet" and table_kind("a.PQ") == "parquet"
     assert table_kind("a.tsv.gz") == "text" and table_kind("x.csv") == "text"
-    assert table_kind("a.h5ad") is None and table_kind("a.parquet.gz") is None
+    assert table_kind("a.h5ad") == "matrix" and table_kind("b.zarr") == "matrix"
+    assert table_kind("a.loom") is None and table_kind("a.parquet.gz") is None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

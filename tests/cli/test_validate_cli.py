@@ -74,16 +74,19 @@ def _loco_fold_c(universe_genes, params):
     from tmeprog.models.validation import leave_one_cohort_out
     from tmeprog.pipeline.assemble import assemble
 
-    ts = assemble([load_cohort(n) for n in ("gse1992", "gse3143", "gse4335")])
+    ts = assemble([load_cohort(n) for n in ("gse1992", "gse3143", "gse4335")],
+                  pool_endpoints=True)
     X = ts.expression[[g for g in ts.expression.columns if g in set(universe_genes)]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         F = TMEFeatureExtractor().fit(X).transform(X)
         F = F.loc[:, F.notna().any()]
-        D = design_matrices(ts.clinical, F, ["clinical+tme"])["clinical+tme"]
+        # rfs (gse1992) pooled with os: age per endpoint, baseline hazard per cohort x endpoint
+        D = design_matrices(ts.clinical, F, ["clinical+tme"],
+                            endpoints=ts.sample_endpoints)["clinical+tme"]
         est = default_models(7, quick=True)["coxnet"][0].set_params(**params)
         res = leave_one_cohort_out(est, D, ts.y, ts.groups, random_state=7,
-                                   horizons=[36.0, 60.0])
+                                   horizons=[36.0, 60.0], strata=ts.strata)
         t = evaluate(res, n_boot=0).table
     return float(t[(t.validation == "loco:gse4335") & (t.metric == "harrell_c")]["value"].iloc[0])
 
@@ -203,6 +206,7 @@ def test_response_model_is_refused_and_nothing_logged(tmp_path):
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(store)
+    mlflow.set_registry_uri(store)
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(40, 2)), columns=["f1", "f2"])
     lr = LogisticRegression().fit(X, (X["f1"] > 0).astype(int))

@@ -15,12 +15,20 @@ from tmeprog.explain import read_shap_table
 
 
 @pytest.fixture(scope="module")
-def saved_model(tmp_path_factory, surv4):
+def surv_years(surv4):
+    """``surv4`` with age in years (the clinical table is checked for plausible ages)."""
+    X, y = surv4
+    X = X.assign(age=55.0 + 10.0 * X["age"])
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory, surv_years):
     from tmeprog.models.coxnet import CoxNetSurvival
     from tmeprog.serving.scorer import Scorer
     from tmeprog.tracking.pyfunc import TmeprogPyfunc
 
-    X, y = surv4
+    X, y = surv_years
     model = CoxNetSurvival(alpha=0.01, ci="none").fit(X, y)
     scorer = Scorer(task="prognosis", model=model, design_columns=list(X.columns),
                     clinical_columns=["age"])
@@ -32,9 +40,9 @@ def saved_model(tmp_path_factory, surv4):
     return path, model
 
 
-def test_explain_command_writes_table_and_figures(saved_model, surv4, tmp_path):
+def test_explain_command_writes_table_and_figures(saved_model, surv_years, tmp_path):
     path, model = saved_model
-    X, _ = surv4
+    X, _ = surv_years
     feats = X.drop(columns="age").iloc[:40]
     feats.rename_axis("sample_id").to_csv(tmp_path / "features.tsv", sep="\t")
     X[["age"]].iloc[:40].rename_axis("sample_id").to_csv(tmp_path / "clinical.tsv", sep="\t")

@@ -49,7 +49,7 @@ def test_config_pooling_keys():
     assert "clinical+tme+subtype" in cfg.models.feature_sets
     own = parse_config({"data": {"cohorts": ["gse1992", "gse4335"]}})
     assert own.data.pool_endpoints is False  # a config of one's own must say so
-    with pytest.raises(InputError, match="pool_endpoints must be true or false"):
+    with pytest.raises(InputError, match=r"\[data\] pool_endpoints: expected true or false"):
         parse_config({"data": {"pool_endpoints": "yes"}})
     with pytest.raises(InputError, match="not an endpoint"):
         parse_config({"data": {"endpoint": "pooled"}})

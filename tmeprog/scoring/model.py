@@ -122,7 +122,8 @@ def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     from tmeprog.tracking.store import check_store_exists, use_store
     from tmeprog.tracking.store import tracking_uri as resolve_uri
 
-    check_store_exists(resolve_uri(tracking_uri))
+    if uri.startswith(("models:", "runs:")):  # a folder of a saved model needs no store
+        check_store_exists(resolve_uri(tracking_uri))
     store = use_store(tracking_uri)
     version = resolve_version(uri, store)
     target = uri

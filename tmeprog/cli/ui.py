@@ -87,7 +87,13 @@ def ui(
     def on_term(signum, frame):
         raise _Terminated
 
+    def on_int(signum, frame):
+        raise KeyboardInterrupt
+
     previous = signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops the UI even when started where SIGINT is inherited as ignored (a
+    # background job of a non-interactive shell)
+    previous_int = signal.signal(signal.SIGINT, on_int)
     proc = subprocess.Popen(cmd, start_new_session=True)
     code = 0
     try:
@@ -111,4 +117,5 @@ def ui(
     finally:
         _stop(proc)
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     raise typer.Exit(code)

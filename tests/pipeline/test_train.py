@@ -223,3 +223,13 @@ def test_run_states_endpoints_strata_and_subtype_results(trained, store):
     path = mlflow.artifacts.download_artifacts(
         f"runs:/{trained.run_id}/results/subtype_screen.csv")
     assert {"hr_er_neg", "hr_er_pos", "p_interaction_lr"} <= set(pd.read_csv(path).columns)
+    path = mlflow.artifacts.download_artifacts(
+        f"runs:/{trained.run_id}/results/calibration_flags.csv")
+    cal = pd.read_csv(path)
+    assert {"slope", "flagged"} <= set(cal.columns) and len(cal)
+    champ = cal[(cal["model"] == trained.champion["model"])
+                & (cal["feature_set"] == trained.champion["feature_set"])
+                & (cal["validation"] == "loco")]
+    assert run.data.tags["calibration_flagged"] == str(bool(champ["flagged"].iloc[0])).lower()
+    html = mlflow.artifacts.load_text(f"runs:/{trained.run_id}/report/report.html")
+    assert "Calibration of the survival probabilities" in html

@@ -300,6 +300,23 @@ def select_champion(results: pd.DataFrame, metric: str, validation: str) -> dict
             "ci_low": float(best["ci_low"]), "ci_high": float(best["ci_high"])}
 
 
+def _calibration(cfg: PipelineConfig, results: pd.DataFrame, champion: dict, scorer: Scorer,
+                 caught: list[str]) -> pd.DataFrame | None:
+    """Calibration slopes read against [0.5, 2]; the champion's reading goes into the served
+    model (``scorer.info["calibration"]``) and, when flagged, into the run's warnings."""
+    if cfg.task.kind != "prognosis":
+        return None
+    from tmeprog.models.calibration_check import calibration_flags, champion_calibration
+
+    flags = calibration_flags(results)
+    cal = champion_calibration(flags, champion)
+    scorer.info["calibration"] = cal
+    if cal["message"]:
+        caught.append(f"champion {champion['model']} on {champion['feature_set']}: "
+                      f"{cal['message']}")
+    return flags
+
+
 def _strata(ts: TrainingSet) -> np.ndarray | None:
     """Cohort x endpoint of each sample when endpoints are pooled (else no strata)."""
     return ts.strata if ts.mixed_endpoints and ts.y.dtype.names else None
@@ -440,6 +457,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
                                  strata=_strata(ts))
         champion["params"] = best
         scorer = _scorer(cfg, champion, model, X, ext, ts)
+        calibration = _calibration(cfg, results, champion, scorer, caught)
         if missing is not None:
             scorer.imputable = [f for f in imputed_features(missing)
                                 if f in scorer.feature_columns]
@@ -468,6 +486,11 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
             artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught,
                               sets)
             log_coverage_plan(missing, universe, ext)
+            if calibration is not None:
+                mlflow.log_text(calibration.to_csv(index=False),
+                                "results/calibration_flags.csv")
+                mlflow.set_tag("calibration_flagged",
+                               str(scorer.info["calibration"]["flagged"]).lower())
             info = log_scorer(scorer)
             steps.done()
             steps.step("registering the champion")

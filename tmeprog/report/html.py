@@ -121,6 +121,30 @@ def _subtype_sections(results_dir: Path) -> list[str]:
     return out
 
 
+def _calibration_section(path: Path) -> list[str]:
+    from tmeprog.models.calibration_check import SLOPE_RANGE
+
+    if not path.exists():
+        return []
+    t = pd.read_csv(path)
+    t = t[t["validation"].isin(["cv", "loco"]) | t["validation"].str.startswith("loco:")]
+    if t.empty:
+        return []
+    lo, hi = SLOPE_RANGE
+    t = t.assign(flagged=["outside range" if f else "" for f in t["flagged"]])
+    n_flag = int((t["flagged"] != "").sum())
+    out = ["<h2>Calibration of the survival probabilities</h2>",
+           f"<p class='meta'>Calibration slope at the horizon: Cox regression of the outcome "
+           f"on log(-log S(h)) of held-out predictions; 1 is ideal, below {lo:g} predictions "
+           f"are too extreme, above {hi:g} too timid. {n_flag} of {len(t)} slopes lie outside "
+           f"[{lo:g}, {hi:g}]. A model flagged here still ranks patients (its C holds) but its "
+           "survival probabilities do not transfer: read them as relative risk, not "
+           "absolute, and recalibrate on the target cohort before quoting them. Models are not "
+           "recalibrated on the training cohorts (that would not fix the scale on a new "
+           "cohort).</p>", _table(t)]
+    return out
+
+
 def build_report(run_dir: Path, run_info: dict) -> str:
     """HTML text from a folder of downloaded run artifacts and the run's metadata."""
     parts = [f"<h1>tmeprog run {html.escape(run_info.get('run_id', ''))}</h1>",
@@ -145,6 +169,7 @@ def build_report(run_dir: Path, run_info: dict) -> str:
     res = run_dir / "results" / "results.csv"
     if res.exists():
         parts += _results_sections(pd.read_csv(res))
+    parts += _calibration_section(run_dir / "results" / "calibration_flags.csv")
     comp = run_dir / "shap" / "compartments.csv"
     if comp.exists():
         parts += ["<h2>TME compartments (mean |SHAP|)</h2>", _table(pd.read_csv(comp))]

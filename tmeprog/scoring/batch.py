@@ -255,6 +255,9 @@ def score_batch(
     finally:
         wd.release()
 
+    cal = scorer.info.get("calibration") or {}
+    if cal.get("message"):  # a model whose survival probabilities did not transfer
+        caught[cal["message"]] = None
     scores, failed = wd.collect(n_chunks)
     all_ids = pd.Index(scores.index.tolist() + failed["sample_id"].astype(str).tolist())
     if all_ids.has_duplicates or len(all_ids) != len(seen) or (

@@ -117,6 +117,14 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
                      f"{sorted(set(scorer.info['endpoints'].values()))}")
     import pandas as pd
 
+    from tmeprog.models.calibration_check import slope_message
+    from tmeprog.models.metrics import horizon_key
+
+    hk = horizon_key(max(horizons))
+    slope = metrics[(metrics["model"] == "model") & (metrics["subgroup"] == "all")
+                    & (metrics["metric"] == f"calibration_slope_{hk}")]["value"]
+    if len(slope) and (msg := slope_message(float(slope.iloc[0]), f"on {cohort.name} at {hk}")):
+        notes.append(msg)
     return ValidationReport(
         model_uri=model_uri, model_version=served.version, cohort=cohort.name, endpoint=ep,
         n=int(len(y)), events=int(y["event"].sum()), horizons=horizons,

@@ -57,7 +57,13 @@ TUMOR_OPT = typer.Option(None, "--tumor/--no-tumor", help="quanTIseq's tumour mo
 def _block_options(cohort, deconvolution: str | None, pathways: str | None,
                    arrays: bool | None, tumor: bool | None) -> dict:
     """Extractor options for the fraction and pathway blocks of one cohort."""
+    from tmeprog.errors import InputError
     from tmeprog.features.deconvolution import cohort_options
+
+    for flag, value, known in (("--deconvolution", deconvolution, ("quantiseq",)),
+                               ("--pathways", pathways, ("progeny",))):
+        if value is not None and value not in known:
+            raise InputError(f"{flag} {value!r} is not available; use {' or '.join(known)}")
 
     opts: dict = {"deconvolution": deconvolution, "pathways": pathways}
     if deconvolution is not None and cohort.expression is not None:

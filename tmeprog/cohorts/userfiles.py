@@ -27,6 +27,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -139,8 +140,11 @@ def normalise_column_name(name: str) -> str:
 
 
 def _opener(path: Path, newline: str | None = None):
-    return gzip.open(path, "rt", encoding="utf-8-sig", newline=newline) \
-        if path.suffix == ".gz" else open(path, encoding="utf-8-sig", newline=newline)  # noqa: SIM115
+    """The file as text in its detected encoding (binary files and damaged ``.gz`` streams
+    are an :class:`InputError` naming the file; see :mod:`tmeprog.textio`)."""
+    from tmeprog.textio import open_text
+
+    return open_text(path, "file", newline=newline)
 
 
 def _base_suffix(path: Path) -> str:
@@ -204,6 +208,9 @@ def _read_numeric_text(path: Path) -> pd.DataFrame:
     except Exception:  # pyarrow refuses some layouts (ragged rows, odd quoting)
         try:
             df = pd.read_csv(path, engine="c", float_precision="round_trip", **kw)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise InputError(f"{str(path)!r}: the compressed file is damaged or cut short "
+                             f"({exc}); download or compress it again") from None
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError(
                 f"cannot read {str(path)!r} as a {'tab' if sep == chr(9) else repr(sep)}-"

@@ -58,6 +58,28 @@ def _check_names(name: str, keys, where: str) -> None:
                          f"{name} has {sorted(allowed)}")
 
 
+def _kind(v) -> str:
+    if isinstance(v, bool):
+        return "true or false"
+    if isinstance(v, (int, float)):
+        return "a number"
+    return "text" if isinstance(v, str) else ""
+
+
+def _check_types(name: str, values: Mapping, where: str, grid: bool = False) -> None:
+    """A value whose kind differs from the default's (text for a number, a number for true /
+    false) is refused here, not deep inside a fit; ``None`` values and defaults pass."""
+    defaults = FAMILIES[name].estimator().get_params()
+    for k, given in values.items():
+        want = _kind(defaults.get(k))
+        for v in (given if grid and isinstance(given, list) else [given]):
+            have = _kind(v)
+            # a text default (max_features="sqrt") also takes numbers (0.5)
+            if want and have and have != want and not (want == "text" and have == "a number"):
+                raise InputError(f"{where} {name}.{k}: expected {want} (the default is "
+                                 f"{defaults[k]!r}), got {v!r}")
+
+
 def build_models(random_state: int = 0, quick: bool = False,
                  params: Mapping[str, Mapping] | None = None,
                  grids: Mapping[str, Mapping] | None = None) -> dict[str, tuple]:
@@ -82,12 +104,14 @@ def build_models(random_state: int = 0, quick: bool = False,
     for name, fam in FAMILIES.items():
         kw = dict(fam.quick_params if quick else fam.params)
         _check_names(name, params.get(name, {}), "[models.params]")
+        _check_types(name, params.get(name, {}), "[models.params]")
         kw.update(params.get(name, {}))
         if fam.seeded:
             kw.setdefault("random_state", random_state)
         grid = dict(grids[name]) if name in grids else dict(fam.quick_grid if quick
                                                               else fam.grid)
         _check_names(name, grid, "[models.grids]")
+        _check_types(name, grid, "[models.grids]", grid=True)
         for k, v in grid.items():
             if not isinstance(v, list) or not v:
                 raise InputError(f"[models.grids] {name}.{k}: give a non-empty list of values")

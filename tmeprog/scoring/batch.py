@@ -85,6 +85,9 @@ class ScoreSummary:
 
 
 def _check_paths(out: Path, failed: Path, wd: WorkDir, overwrite: bool, resume: bool) -> None:
+    if overwrite and resume:
+        raise InputError("--resume continues an unfinished run and --overwrite starts over; "
+                         "pass one of them")
     table_format(out)
     for p in (out, failed):
         if p.exists() and not overwrite:

@@ -36,3 +36,23 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     """Every test gets its own empty download cache: no test touches ./data or the network."""
     monkeypatch.setenv("TMEPROG_DATA_DIR", str(tmp_path / "tmeprog-data"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+QUICK_PROGNOSIS = FIXTURES / "pipelines" / "quick_prognosis.toml"
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory) -> str:
+    """A fresh sqlite tracking store holding the quick champion."""
+    from tmeprog.pipeline.config import load_config
+    from tmeprog.pipeline.train import train
+
+    d = tmp_path_factory.mktemp("scoring-store")
+    uri = f"sqlite:///{d / 'mlflow.db'}"
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        train(load_config(QUICK_PROGNOSIS), tracking_uri=uri, progress=False, quick=True)
+    finally:
+        os.chdir(cwd)
+    return uri

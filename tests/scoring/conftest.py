@@ -19,23 +19,6 @@ FEATURE_MODEL = "models:/tmeprog-test-scoring-features@champion"
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory) -> str:
-    """A fresh sqlite tracking store holding the quick champion."""
-    from tmeprog.pipeline.config import load_config
-    from tmeprog.pipeline.train import train
-
-    d = tmp_path_factory.mktemp("scoring-store")
-    uri = f"sqlite:///{d / 'mlflow.db'}"
-    cwd = os.getcwd()
-    os.chdir(d)
-    try:
-        train(load_config(CONFIG), tracking_uri=uri, progress=False, quick=True)
-    finally:
-        os.chdir(cwd)
-    return uri
-
-
-@pytest.fixture(scope="session")
 def served(store):
     """The champion, loaded once."""
     from tmeprog.scoring import load_served_model

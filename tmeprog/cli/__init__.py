@@ -12,6 +12,7 @@ from tmeprog.cli.convert import convert
 from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
 from tmeprog.cli.models import models
+from tmeprog.cli.profile import profile
 from tmeprog.cli.score import score
 from tmeprog.cli.signatures import signatures_app
 from tmeprog.cli.subtypes import subtypes
@@ -34,6 +35,7 @@ app.command("subtypes")(subtypes)
 app.command("convert")(convert)
 app.command("models")(models)
 app.command("validate")(validate)
+app.command("profile")(profile)
 
 
 def main() -> None:

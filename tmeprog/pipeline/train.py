@@ -317,6 +317,20 @@ def _calibration(cfg: PipelineConfig, results: pd.DataFrame, champion: dict, sco
     return flags
 
 
+def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet,
+                        risk: np.ndarray) -> None:
+    """Aggregates for ``tmeprog profile``: feature percentiles and risk-group survival of the
+    training patients (:mod:`tmeprog.serving.reference`; no patient rows)."""
+    from tmeprog.serving.reference import FeatureReference, RiskGroupCurves
+
+    if F is not None:
+        scorer.feature_reference = FeatureReference.fit(F, F.attrs.get("compartments"))
+    eps = sorted(set(ts.endpoints.values()))
+    label = eps[0] if len(eps) == 1 else f"pooled endpoints ({', '.join(eps)})"
+    scorer.risk_curves = RiskGroupCurves.fit(np.asarray(risk, dtype=float), ts.y,
+                                             scorer.cutpoints, endpoint=label)
+
+
 def _strata(ts: TrainingSet) -> np.ndarray | None:
     """Cohort x endpoint of each sample when endpoints are pooled (else no strata)."""
     return ts.strata if ts.mixed_endpoints and ts.y.dtype.names else None
@@ -458,6 +472,8 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         champion["params"] = best
         scorer = _scorer(cfg, champion, model, X, ext, ts)
         calibration = _calibration(cfg, results, champion, scorer, caught)
+        if cfg.task.kind == "prognosis":
+            _profile_references(scorer, F, ts, model.predict(X))
         if missing is not None:
             scorer.imputable = [f for f in imputed_features(missing)
                                 if f in scorer.feature_columns]

@@ -65,6 +65,11 @@ class Scorer:
     references : dict
         Reference scorers fitted on the same training data (``clinical``, ``age``; see
         :mod:`tmeprog.pipeline.reference`), scored beside the model by ``tmeprog validate``.
+    feature_reference : FeatureReference or None
+        Percentiles of the training samples' TME features (:mod:`tmeprog.serving.reference`),
+        against which ``tmeprog profile`` places a patient; None for models trained before it.
+    risk_curves : RiskGroupCurves or None
+        Kaplan-Meier survival with its 95% band of the training patients per risk group.
     """
 
     task: str
@@ -79,6 +84,8 @@ class Scorer:
     endpoint: str = ""
     imputable: list[str] = field(default_factory=list)
     references: dict = field(default_factory=dict)
+    feature_reference: object | None = None
+    risk_curves: object | None = None
 
     @property
     def feature_columns(self) -> list[str]:

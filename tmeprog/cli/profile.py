@@ -1,0 +1,65 @@
+"""``tmeprog profile``: a patient's TME profile under a registered prognosis model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tmeprog.cli.common import (
+    ANNOT_OPT,
+    CLINICAL_OPT,
+    ORIENT_OPT,
+    SCALE_OPT,
+    TRACKING_OPT,
+    err,
+    fail,
+    load_input,
+    out,
+)
+from tmeprog.errors import InputError, TmeprogError
+
+
+def profile(
+    model_uri: str = typer.Argument(..., help="Model URI, e.g. "
+                                              "models:/tmeprog-prognosis@champion."),
+    input: str = typer.Argument(..., help="Cohort name or expression file."),
+    sample: list[str] = typer.Option(..., "--sample", "-s", help="Sample id (repeatable)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output .html, .png or .pdf."),
+    fmt: str = typer.Option(None, "--format", help="html, png or pdf (default: from the "
+                                                   "output's suffix)."),
+    overwrite: bool = typer.Option(False, help="Replace existing output files."),
+    tracking_uri: str = TRACKING_OPT,
+    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
+    annotation: str = ANNOT_OPT,
+) -> None:
+    """Write a patient's TME profile: TME percentiles against the model's training patients
+    by compartment, subtype, predicted survival beside the observed survival of the patient's
+    risk group, and the SHAP drivers of the risk.
+
+    Several --sample ids give one HTML page with a section each, one PNG each or one PDF.
+    """
+    from tmeprog.report.profile import build_profiles
+    from tmeprog.report.profile_plot import FORMATS, write_profiles
+
+    try:
+        kind = (fmt or output.suffix.lower().lstrip(".")).lower()
+        if kind not in FORMATS:
+            raise InputError(f"output {str(output)!r}: give a .html, .png or .pdf name, or "
+                             "--format html|png|pdf")
+        if output.exists() and not overwrite:
+            raise InputError(f"{output} exists; pass --overwrite to replace it")
+        from tmeprog.scoring.model import load_served_model
+
+        served = load_served_model(model_uri, tracking_uri)
+        cohort = load_input(input, clinical, scale, orientation, annotation)
+        profiles = build_profiles(served.scorer, cohort, list(sample))
+        paths = write_profiles(profiles, output, kind, model_uri=model_uri,
+                               overwrite=overwrite)
+    except TmeprogError as exc:
+        fail(exc)
+    for p in profiles:
+        for w in p.warnings:
+            err.print(f"warning: {p.sample}: {w}", highlight=False, markup=False)
+    for p in paths:
+        out.print(f"profile -> {p}", highlight=False, markup=False)

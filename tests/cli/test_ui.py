@@ -14,6 +14,7 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
+from tests.browser import dom, needs_chromium
 from tmeprog.cli import app
 
 
@@ -68,4 +69,38 @@ def test_ready_means_answering_and_a_signal_stops_every_child(tmp_path, sig, cod
         assert not alive, f"left running: {alive}"
     finally:
         if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_run_page_shows_the_run_and_its_description_in_a_browser(store, tmp_path):
+    import mlflow
+
+    mlflow.set_tracking_uri(store)
+    run = mlflow.search_runs(experiment_names=["tmeprog-test-prognosis"],
+                             output_format="list")[0]
+    note = run.data.tags["mlflow.note.content"]
+    assert "Champion" in note  # the description the pipeline writes
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tmeprog", "ui", "--port", str(port),
+                             "--store", store], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line or line.startswith("ready"):
+                break
+        url = (f"http://127.0.0.1:{port}/#/experiments/{run.info.experiment_id}/runs/"
+               f"{run.info.run_id}")
+        page = dom(url, tmp_path / "chromium", wait_ms=20000)
+        assert run.info.run_name in page, page[-2000:]
+        assert "Champion" in page  # the run's markdown description, rendered by the UI
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
             proc.kill()

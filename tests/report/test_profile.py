@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import percentileofscore
 from typer.testing import CliRunner
 
+from tests.browser import dom, needs_chromium, screenshot
 from tmeprog.cli import app
 from tmeprog.cohorts import load_cohort
 
@@ -115,3 +116,17 @@ def test_bad_input_is_one_error_and_writes_nothing(store, tmp_path, served):
     thin = replace(c, expression=c.expression.iloc[:, :500])
     with pytest.raises(InputError, match="of the model's"):
         build_profiles(served.scorer, thin, ["shaz133"])
+
+
+@needs_chromium
+def test_profile_page_renders_in_headless_chromium(store, tmp_path):
+    import matplotlib.pyplot as plt
+
+    out = tmp_path / "p.html"
+    r = runner.invoke(app, ["profile", M, "gse4335", "-s", "shaz133", "-o", str(out),
+                            "--tracking-uri", store])
+    assert r.exit_code == 0, r.output
+    page = dom(out.as_uri(), tmp_path / "chromium")
+    assert "Patient shaz133" in page and "Risk group" in page and "<img" in page
+    img = plt.imread(screenshot(out.as_uri(), tmp_path / "shot.png", tmp_path / "chromium"))
+    assert img.shape[0] > 500 and img.std() > 0.05  # a page with content, not blank

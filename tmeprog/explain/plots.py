@@ -38,6 +38,7 @@ _COMPARTMENT_COLOURS = {
     "user": "#3fa6a6", "unassigned": "#b0b0b0",
 }
 _RED, _BLUE = "#d1495b", "#3b75af"
+CATEGORICAL_LEVELS = 6
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -91,7 +92,9 @@ def compartment_bar(expl_or_importance, compartments: Mapping[str, str] | None =
 
 
 def dependence(expl: ShapExplanation, feature: str, color_by: str | None = None) -> Figure:
-    """SHAP value of ``feature`` against its value (optionally coloured by another feature)."""
+    """SHAP value of ``feature`` against its value (optionally coloured by another feature);
+    a feature with at most :data:`CATEGORICAL_LEVELS` distinct values gets a box and strip per
+    value instead of a scatter of a few dots."""
     if feature not in expl.values.columns:
         raise InputError(f"feature {feature!r} is not in the explanation")
     if expl.data is None:
@@ -101,7 +104,18 @@ def dependence(expl: ShapExplanation, feature: str, color_by: str | None = None)
     y = expl.values[feature].to_numpy(dtype=float)
     fig = _figure(6.0, 4.5)
     ax = fig.add_subplot()
-    if color_by is not None:
+    levels = np.unique(x[np.isfinite(x)])
+    if len(levels) <= CATEGORICAL_LEVELS:  # grade, ER, node status: a box per value
+        groups = [y[x == v] for v in levels]
+        ax.boxplot(groups, positions=range(len(levels)), widths=0.5, showfliers=False)
+        rng = np.random.default_rng(0)
+        for i, g in enumerate(groups):
+            ax.scatter(i + rng.uniform(-0.15, 0.15, len(g)), g, color=_BLUE, s=8, alpha=0.5,
+                       linewidths=0)
+        ax.set_xticks(range(len(levels)),
+                      [f"{v:g}\n(n={len(g)})" for v, g in zip(levels, groups, strict=True)])
+        color_by = None
+    elif color_by is not None:
         if color_by not in expl.data.columns:
             raise InputError(f"color_by feature {color_by!r} is not in the explanation")
         c = expl.data[color_by].to_numpy(dtype=float)

@@ -169,7 +169,9 @@ def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
             ok = oof[col].notna().to_numpy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                cal = calibration_table(y[ok], oof[col].to_numpy()[ok], h)
+                # five groups when each holds >= 20 patients on average, else tertiles
+                cal = calibration_table(y[ok], oof[col].to_numpy()[ok], h,
+                                        n_groups=5 if ok.sum() >= 100 else 3)
             tables["calibration"] = cal
             figs["figures/03_calibration.png"] = calibration_plot(cal, horizon=h)
     if F is not None and F.shape[1]:

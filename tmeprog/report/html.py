@@ -22,24 +22,114 @@ CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+td,th{border:1px solid #ddd;padding:.25em .5em}
+th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.txt{text-align:left}
 figure{display:inline-block;margin:.5em;vertical-align:top}
 img{max-width:520px;border:1px solid #eee}figcaption{font-size:.8em;color:#555}
 .meta{font-size:.85em;color:#444}
 """
 
 
+def is_p_column(name: str) -> bool:
+    """p-value and FDR columns (``p``, ``p_er_neg``, ``p_interaction_lr``, ``fdr`` ...)."""
+    n = str(name).lower()
+    return n == "p" or n.startswith(("p_", "fdr")) or n.endswith(("_p", "_fdr", "p_value"))
+
+
+def format_p(v) -> str:
+    """A p-value as ``< 0.001``, ``0.004``, ``0.12``; missing as an en dash."""
+    if v is None or pd.isna(v):
+        return "–"
+    v = float(v)
+    if v < 0.001:
+        return "< 0.001"
+    return f"{v:.3f}" if v < 0.1 else f"{v:.2f}"
+
+
 def _table(df: pd.DataFrame, float_fmt: str = "{:.3f}") -> str:
-    return df.to_html(index=False, escape=True, border=0, na_rep="–",
-                      float_format=lambda v: float_fmt.format(v))
+    """An HTML table: numbers right-aligned in a fixed format, p-values as ``< 0.001``, text
+    left-aligned."""
+    cols = list(df.columns)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+               for c in cols}
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for c, v in zip(cols, row, strict=True):
+            if numeric[c]:
+                if is_p_column(c):
+                    text = format_p(v)
+                elif pd.isna(v):
+                    text = "–"
+                elif float(v).is_integer() and pd.api.types.is_integer_dtype(df[c]):
+                    text = f"{int(v)}"
+                else:
+                    text = float_fmt.format(v)
+                cells.append(f"<td class='num'>{html.escape(text)}</td>")
+            else:
+                text = "–" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+                cells.append(f"<td class='txt'>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+#: figure file stem -> (caption, how to read it)
+CAPTIONS = {
+    "01_km_risk_tertiles": ("Kaplan-Meier survival by predicted risk tertile (held-out "
+                            "predictions)", "Separated curves mean the champion ranks patients "
+                            "on data it was not trained on; each curve is on its cohort's own "
+                            "endpoint."),
+    "02a_all_forest_tme_screen": ("TME features, univariate Cox HR per SD (all patients)",
+                                  "HR < 1: higher values go with longer survival; Cox models "
+                                  "stratified by cohort, 95% CIs."),
+    "02b_er_negative_forest_tme_screen": ("TME features, Cox HR per SD in ER-negative disease",
+                                          "Compare with the ER-positive panel: effects that "
+                                          "change direction are what the subtype interaction "
+                                          "terms capture."),
+    "02c_er_positive_forest_tme_screen": ("TME features, Cox HR per SD in ER-positive disease",
+                                          "Compare with the ER-negative panel."),
+    "03_calibration": ("Calibration: observed vs predicted event probability by risk group",
+                       "Points on the diagonal: predicted probabilities hold; see the "
+                       "calibration slopes table for whether they transfer across cohorts."),
+    "shap_01_beeswarm": ("SHAP values of the champion's features, one dot per patient",
+                         "Features ranked by mean |SHAP|; red: high feature value. Right of 0 "
+                         "raises the predicted risk."),
+    "shap_02_compartments": ("Mean |SHAP| summed per TME compartment",
+                             "How much of the model's output each compartment drives."),
+}
+
+
+def _caption(stem: str) -> tuple[str, str]:
+    if stem in CAPTIONS:
+        return CAPTIONS[stem]
+    if stem.startswith("shap_03_dependence_"):
+        feature = stem.split("_", 4)[-1]
+        return (f"SHAP dependence of {feature}", "The feature's contribution to the risk "
+                "against its value (a box per value for categorical covariates).")
+    return stem.replace("_", " "), ""
 
 
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
-    cap = html.escape(path.stem.replace("_", " "))
-    return (f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{cap}</figcaption></figure>")
+    cap, reading = _caption(path.stem)
+    return (f'<figure><img alt="{html.escape(cap)}" src="data:image/png;base64,{data}">'
+            f"<figcaption><b>{html.escape(cap)}.</b> {html.escape(reading)}</figcaption>"
+            "</figure>")
+
+
+def readable_time(value) -> str:
+    """An ISO timestamp as ``2026-12-07 15:32 UTC`` (text as given when it is not one)."""
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    if pd.isna(t):
+        return ""
+    if t.tzinfo is None:
+        t = t.tz_localize("UTC")
+    return t.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
 def results_pivot(results: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +239,8 @@ def build_report(run_dir: Path, run_info: dict) -> str:
     """HTML text from a folder of downloaded run artifacts and the run's metadata."""
     parts = [f"<h1>tmeprog run {html.escape(run_info.get('run_id', ''))}</h1>",
              '<p class="meta">experiment ' + html.escape(str(run_info.get("experiment", "")))
-             + " · started " + html.escape(str(run_info.get("start_time", ""))) + "</p>"]
+             + " · started " + html.escape(readable_time(run_info.get("start_time", "")))
+             + "</p>"]
     cohorts = run_dir / "cohorts.json"
     if cohorts.exists():
         recs = json.loads(cohorts.read_text())

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.cohorts.genes import harmonise_genes
+from tmeprog.cohorts.id_matching import check_clinical_rows
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
 from tmeprog.cohorts.sanity import (
     RANGES,
@@ -47,7 +48,6 @@ from tmeprog.cohorts.vocabulary import receptor_subtype
 from tmeprog.errors import InputError
 
 MIN_GENES = 1000
-MIN_OVERLAP = 0.30
 MAX_GENE_MISSING = 0.20
 DAYS_PER_MONTH = 365.25 / 12
 ORIENTATIONS = ("auto", "genes_x_samples", "samples_x_genes")
@@ -788,8 +788,8 @@ def load_user_cohort(
     kind : {"expression", "features"}
         What ``path`` holds.
     allow_missing_covariates : bool
-        Clinical cells that cannot be read become missing (reported) instead of an error;
-        impossible values are an error either way.
+        Clinical cells that cannot be read, and samples without a clinical row, become missing
+        (reported) instead of an error; impossible values are an error either way.
 
     Returns
     -------
@@ -801,8 +801,8 @@ def load_user_cohort(
     ------
     InputError
         One message per problem: missing or empty file, non-numeric cells, duplicated sample
-        ids, bad survival data, < 30% sample overlap with the clinical tables, < 1,000
-        recognisable genes, ambiguous scale.
+        ids, bad survival data, samples without a clinical row (unless
+        ``allow_missing_covariates``), < 1,000 recognisable genes, ambiguous scale.
     """
     path = Path(path)
     if orientation not in ORIENTATIONS:
@@ -914,7 +914,8 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
     tables = _clinical_tables(clinical)  # an explicit clinical table wins over h5ad obs
     if obs is not None and obs.shape[1]:
         tables.append(("h5ad obs", obs.astype("string")))
-    clin, ends, info, crep = _join_clinical(tables, expr.index, id_column, allow_missing)
+    clin, ends, info, crep = _join_clinical(tables, expr.index, id_column, allow_missing,
+                                            f"expression file {path.name!r}")
     report.extend(crep)
     meta = CohortMeta(
         source=f"user file {path.name}",
@@ -926,7 +927,8 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
                   endpoint_info=info, meta=meta, report=report)
 
 
-def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False):
+def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False,
+                   of: str = "the expression"):
     report: list[str] = []
     clin = pd.DataFrame(index=samples)
     ends = pd.DataFrame(index=samples)
@@ -939,20 +941,15 @@ def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False):
             tab_i, idcol = _index_by_id(tab, where, samples, id_column)
         matched = samples.isin(tab_i.index)
         n_match = int(matched.sum())
-        if where != "h5ad obs" and n_match < MIN_OVERLAP * len(samples):
-            raise InputError(
-                f"{where}: only {n_match} of {len(samples)} expression samples have a row "
-                f"(id column {idcol!r}, e.g. {tab_i.index[:3].tolist()} vs expression "
-                f"{samples[:3].tolist()}); need >= {100 * MIN_OVERLAP:.0f}%: check the sample "
-                "ids or pass id_column="
-            )
         extra = tab_i.index.difference(samples)
         if where != "h5ad obs":
+            line = check_clinical_rows(samples, tab_i.index, where, of, allow_missing, idcol)
             report.append(
                 f"{where}: {n_match} of {len(samples)} samples matched on {idcol!r}; "
-                f"{len(extra)} rows without expression dropped; "
-                f"{len(samples) - n_match} samples without a row kept with missing values"
+                f"{len(extra)} rows without expression dropped"
             )
+            if line:
+                report.append(line)
         c, e, inf, _, rep = map_clinical(tab_i.reindex(samples), where, allow_missing)
         report.extend(rep)
         clin = clin.combine_first(c) if len(clin.columns) else c
@@ -1045,7 +1042,8 @@ def _load_features(path: Path, clinical, orientation, name, id_column, allow_mis
                   f"{len(ignored_text)} text columns{_eg(ignored_text)} and {len(ignored_empty)} "
                   f"empty columns{_eg(ignored_empty)}")
     extra_tables = _clinical_tables(clinical)
-    c2, e2, i2, rep2 = _join_clinical(extra_tables, samples, id_column, allow_missing) \
+    c2, e2, i2, rep2 = _join_clinical(extra_tables, samples, id_column, allow_missing,
+                                      f"feature table {path.name!r}") \
         if extra_tables else \
         (pd.DataFrame(index=samples), pd.DataFrame(index=samples), {}, [])
     report.extend(rep2)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from tmeprog.errors import InputError, TmeprogError
-from tmeprog.scoring.chunk import ChunkScorer, score_columns
+from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
 from tmeprog.scoring.inputs import open_input
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
@@ -50,8 +50,9 @@ def failed_path_for(output: Path) -> Path:
 
 def output_columns(scorer) -> list[str]:
     """Columns of the output table after ``sample_id``."""
-    cols = [c for c in score_columns(scorer) if c != "coverage_warning"]
-    return cols + ["model_uri", "model_version", "coverage_warning"]
+    cols = [c for c in score_columns(scorer) if c not in ("coverage_warning", IMPUTED)]
+    tail = [IMPUTED] if scorer.clinical_columns else []
+    return cols + ["model_uri", "model_version", "coverage_warning"] + tail
 
 
 @dataclass
@@ -71,6 +72,7 @@ class ScoreSummary:
     model_version: str
     engine: str
     workers: int
+    n_imputed: int = 0
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -125,6 +127,7 @@ def score_batch(
     tracking_uri: str | None = None,
     scale: str | None = None,
     orientation: str = "auto",
+    allow_missing_covariates: bool = False,
     served: ServedModel | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ScoreSummary:
@@ -154,6 +157,10 @@ def score_batch(
         Tracking store holding the model (default: ``MLFLOW_TRACKING_URI`` or the local one).
     scale, orientation : str, optional
         Expression scale and orientation when detection should not decide.
+    allow_missing_covariates : bool
+        Score samples without a clinical row (or with unreadable cells), their covariates
+        imputed; the output column ``imputed_covariates`` names them per sample. Otherwise
+        every sample needs a row.
     served : ServedModel, optional
         An already loaded model (``model`` is then only recorded).
     progress : callable, optional
@@ -187,7 +194,8 @@ def score_batch(
     if served is None:
         served = load_served_model(model, tracking_uri)
     scorer = served.scorer
-    inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation)
+    inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation,
+                     allow_missing_covariates=allow_missing_covariates)
     width = len(inp.preparer.symbols) if inp.preparer.symbols is not None \
         else inp.frame.shape[1]
     default = default_chunk_size(width)
@@ -264,6 +272,14 @@ def score_batch(
     scores["model_uri"] = served.uri
     scores["model_version"] = served.version
     table = scores.reindex(columns=output_columns(scorer))
+    warns = list(caught)[:20]
+    n_imputed = 0
+    if IMPUTED in table.columns:
+        table[IMPUTED] = table[IMPUTED].fillna("")
+        n_imputed = int((table[IMPUTED] != "").sum())
+        if n_imputed:
+            warns.insert(0, f"{n_imputed} of {len(table)} scored samples had clinical "
+                            f"covariates imputed (named per sample in column {IMPUTED})")
     write_table(table, out, overwrite=overwrite)
     if len(failed):
         write_table(failed.set_index("sample_id"), failed_out, overwrite=overwrite)
@@ -275,5 +291,5 @@ def score_batch(
         n_failed=len(failed), n_chunks=n_chunks, n_resumed=len(done), chunk_size=size,
         seconds=time.perf_counter() - t0, scoring_seconds=time.perf_counter() - t1,
         model_uri=served.uri, model_version=served.version,
-        engine=engine, workers=n_workers, notes=notes, warnings=list(caught)[:20],
+        engine=engine, workers=n_workers, n_imputed=n_imputed, notes=notes, warnings=warns,
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.sanity import ALLOW_FLAG
 from tmeprog.cohorts.userfiles import _check_unique
 from tmeprog.errors import InputError
 from tmeprog.scoring.coverage import CoverageModel
@@ -40,7 +41,6 @@ from tmeprog.serving.scorer import Scorer
 
 ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 LOG_SCALES = ("log2", "log2_ratio")
-MIN_CLINICAL_OVERLAP = 0.30
 
 
 @dataclass
@@ -226,26 +226,26 @@ def gene_plan(genes: pd.Index, head: np.ndarray) -> tuple[pd.Index, np.ndarray]:
     return symbols, source
 
 
-def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
-    """A clinical table mapped to the vocabulary, indexed by sample id.
+def read_clinical(path: str | Path, ids: pd.Index, where: str,
+                  allow_missing: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """A clinical table mapped to the vocabulary, indexed by sample id, and notes on what was
+    set missing (samples without a row, unreadable cells; only with ``allow_missing``).
 
-    The id column is the one matching most of ``ids``.
+    The id column is the one matching most of ``ids``; every id of ``ids`` needs a row unless
+    ``allow_missing`` (see :func:`~tmeprog.cohorts.id_matching.check_clinical_rows`).
     """
+    from tmeprog.cohorts.id_matching import check_clinical_rows
     from tmeprog.cohorts.model import coerce_clinical
     from tmeprog.cohorts.userfiles import _index_by_id, map_clinical, read_clinical_table
 
     name = Path(path).name
     wanted = pd.Index(ids.astype(str)).unique()
     out, col = _index_by_id(read_clinical_table(path), f"clinical file {name!r}", wanted, None)
-    best = int(wanted.isin(out.index).sum())
-    if best < MIN_CLINICAL_OVERLAP * len(wanted):
-        raise InputError(
-            f"clinical file {name!r}: only {best} of the first {len(wanted)} samples "
-            f"of {where} have a row (best id column {col!r}, e.g. {_eg(out.index)} vs "
-            f"{_eg(ids)}); check the sample ids"
-        )
-    clin, _, _, _, _ = map_clinical(out, name)
-    return coerce_clinical(clin) if len(clin.columns) else pd.DataFrame(index=out.index)
+    note = check_clinical_rows(wanted, out.index, f"clinical file {name!r}", where,
+                               allow_missing, col)
+    clin, _, _, _, rep = map_clinical(out, name, allow_missing)
+    clin = coerce_clinical(clin) if len(clin.columns) else pd.DataFrame(index=out.index)
+    return clin, [n for n in [note, *rep] if n and ALLOW_FLAG in n]
 
 
 def _clinical_part(scorer: Scorer, clin: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -261,7 +261,8 @@ def _clinical_part(scorer: Scorer, clin: pd.DataFrame | None) -> pd.DataFrame | 
 
 
 def open_input(scorer: Scorer, source: str, clinical: str | None = None,
-               scale: str | None = None, orientation: str = "auto") -> ScoringInput:
+               scale: str | None = None, orientation: str = "auto",
+               allow_missing_covariates: bool = False) -> ScoringInput:
     """Check ``source`` against ``scorer`` and plan how to read it.
 
     Parameters
@@ -275,6 +276,9 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
         Clinical table of an expression file (sample id + vocabulary columns).
     scale, orientation : str
         As for the cohort loader; detected when omitted / ``"auto"``.
+    allow_missing_covariates : bool
+        Score samples without a clinical row (and with unreadable clinical cells), their
+        covariates imputed; otherwise every sample needs a readable row.
 
     Raises
     ------
@@ -286,8 +290,10 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
     if p.exists() and cov is not None and (parquet_parts(p) or table_kind(p) == "matrix"
                                            or p.is_file() and table_kind(p) is not None
                                            and not _public_format(p)):
-        return _open_stream(scorer, cov, p, clinical, scale, orientation)
-    return _open_whole(scorer, cov, source, clinical, scale, orientation)
+        return _open_stream(scorer, cov, p, clinical, scale, orientation,
+                            allow_missing_covariates)
+    return _open_whole(scorer, cov, source, clinical, scale, orientation,
+                       allow_missing_covariates)
 
 
 def _public_format(p: Path) -> bool:
@@ -300,7 +306,7 @@ def _public_format(p: Path) -> bool:
 
 
 def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
-                 orientation) -> ScoringInput:
+                 orientation, allow_missing=False) -> ScoringInput:
     from tmeprog.cohorts.scale import resolve_scale
 
     layout = inspect_table(path)
@@ -331,14 +337,10 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
     if scorer.clinical_columns:
         if clinical is None:
             scorer.check_covariates([], f"{path.name!r} (no --clinical table)")
-        ids = reader.sample_ids if reader.sample_ids is not None else head_ids
-        clin = read_clinical(clinical, ids, repr(path.name))
+        ids = reader.sample_ids if reader.sample_ids is not None else reader.scan_ids()
+        clin, more = read_clinical(clinical, ids, repr(path.name), allow_missing)
         scorer.check_covariates(clin.columns, f"clinical file {Path(clinical).name!r}")
-        if reader.sample_ids is not None:
-            n_out = int((~reader.sample_ids.isin(clin.index)).sum())
-            if n_out:
-                notes.append(f"{n_out} samples have no row in {Path(clinical).name}: scored "
-                             "with missing covariates")
+        notes += more
     fp = {"input": file_fingerprint(path), "orientation": "genes_x_samples" if genes_on_rows
           else "samples_x_genes", "scale": sc.scale,
           "clinical": file_fingerprint(Path(clinical)) if clinical else None}
@@ -349,7 +351,7 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
                         notes=notes)
 
 
-def _load_whole(scorer, source: str, clinical, scale, orientation):
+def _load_whole(scorer, source: str, clinical, scale, orientation, allow_missing=False):
     from tmeprog.cohorts import load_cohort
     from tmeprog.cohorts.download import sniff_cohort_file
     from tmeprog.cohorts.userfiles import load_user_cohort
@@ -365,18 +367,21 @@ def _load_whole(scorer, source: str, clinical, scale, orientation):
         return load_cohort(source)
     if not opts and (loader := sniff_cohort_file(p)) is not None:
         return loader(p)
+    if allow_missing:
+        opts["allow_missing_covariates"] = True
     if scorer.extractor is None and scorer.feature_columns:
         opts.pop("scale", None)
         return load_user_cohort(p, kind="features", **opts)
     return load_cohort(p, **opts)
 
 
-def _open_whole(scorer, cov, source: str, clinical, scale, orientation) -> ScoringInput:
+def _open_whole(scorer, cov, source: str, clinical, scale, orientation,
+                allow_missing=False) -> ScoringInput:
     from tmeprog.tracking.pyfunc import model_input
 
-    cohort = _load_whole(scorer, source, clinical, scale, orientation)
+    cohort = _load_whole(scorer, source, clinical, scale, orientation, allow_missing)
     where = f"cohort {cohort.name!r}"
-    notes: list[str] = []
+    notes = [line for line in cohort.report if ALLOW_FLAG in line]
     expr = feats = None
     if cov is not None:
         if cohort.expression is None:

@@ -360,6 +360,10 @@ class ExpressionReader:
         """The first ``n`` samples, all gene columns."""
         raise NotImplementedError
 
+    def scan_ids(self) -> pd.Index:
+        """Every sample id, in file order."""
+        return self.sample_ids
+
     def chunks(self, size: int, select: np.ndarray,
                skip: frozenset[int] = frozenset()) -> Iterator[Chunk]:
         """``(chunk index, sample ids, values[:, select] or None if skipped)`` in file order."""
@@ -499,6 +503,11 @@ class TextRows(ExpressionReader):
             except Exception as exc:  # pyarrow.ArrowInvalid: a non-numeric cell, ragged rows
                 raise _text_error(exc, self.layout) from None
             yield batch
+
+    def scan_ids(self) -> pd.Index:
+        """Every sample id of the file, in order (one pass reading only the label column)."""
+        ids = [_labels(batch.column("c0")) for batch in self._stream(["c0"], 1 << 14)]
+        return ids[0].append(ids[1:]) if ids else pd.Index([], dtype=object)
 
     def head(self, n):
         names = self.layout.names[1:]

@@ -12,6 +12,7 @@ from tmeprog.cli.common import (
     ALLOW_MISSING_OPT,
     ANNOT_OPT,
     CLINICAL_OPT,
+    DUPLICATES_OPT,
     KIND_OPT,
     ORIENT_OPT,
     SCALE_OPT,
@@ -89,6 +90,7 @@ def features(
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
     allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
 ) -> None:
     """Write the TME feature table (samples x features) of a cohort or expression file.
 
@@ -104,7 +106,7 @@ def features(
         if output.exists() and not overwrite:
             fail(f"{output} exists; pass --overwrite to replace it")
         cohort = load_input(input, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates)
+                            allow_missing_covariates, duplicates)
         ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
                                   extra_signatures=_user_signatures(signatures) or None,
                                   **_block_options(cohort, deconvolution, pathways, arrays, tumor))
@@ -150,13 +152,14 @@ def signatures_check(
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
     allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
 ) -> None:
     """Gene coverage of every TME feature's signature in a cohort or expression file."""
     from tmeprog.features.extractor import TMEFeatureExtractor
 
     try:
         cohort = load_input(input, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates)
+                            allow_missing_covariates, duplicates)
         ext = TMEFeatureExtractor(coverage_threshold=coverage_threshold,
                                   extra_signatures=_user_signatures(signatures) or None,
                                   **_block_options(cohort, deconvolution, pathways, arrays, tumor))

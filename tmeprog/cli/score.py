@@ -9,6 +9,7 @@ import typer
 from tmeprog.cli.common import (
     ALLOW_MISSING_OPT,
     CLINICAL_OPT,
+    DUPLICATES_OPT,
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
@@ -29,6 +30,7 @@ def score(
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
     clinical: str = CLINICAL_OPT,
     allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
     chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
                                                               "~96 MiB of input, <= 2,000; "
                                                               "whole parquet row groups)."),
@@ -44,8 +46,10 @@ def score(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its "
                                                         "finished chunks."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Score the other samples when "
-                                                                "a chunk fails; list failures "
-                                                                "in OUT.failed.tsv."),
+                                                                "some fail (lacking genes, "
+                                                                "blank or constant arrays ...); "
+                                                                "list failures and reasons in "
+                                                                "OUT.failed.tsv."),
     tracking_uri: str = TRACKING_OPT,
     scale: str = SCALE_OPT,
     orientation: str = ORIENT_OPT,
@@ -85,6 +89,7 @@ def score(
                               overwrite=overwrite, resume=resume, keep_going=keep_going,
                               tracking_uri=tracking_uri, scale=scale, orientation=orientation,
                               allow_missing_covariates=allow_missing_covariates,
+                              duplicates=duplicates,
                               progress=progress)
     except TmeprogError as exc:
         fail(exc)

@@ -8,6 +8,7 @@ from rich.table import Table
 from tmeprog.cli.common import (
     ALLOW_MISSING_OPT,
     CLINICAL_OPT,
+    DUPLICATES_OPT,
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
@@ -28,6 +29,7 @@ def validate(
                                            "(with --clinical holding the outcomes)."),
     clinical: str = CLINICAL_OPT,
     allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
     endpoint: str = typer.Option(None, "--endpoint", help="Survival endpoint (os, dss, rfs, "
                                                           "dmfs ...); default: one the model "
                                                           "was trained on."),
@@ -53,7 +55,8 @@ def validate(
         rep = run_validate(model, cohort, clinical=clinical, endpoint=endpoint, scale=scale,
                            orientation=orientation, n_boot=bootstrap, seed=seed,
                            tracking_uri=tracking_uri,
-                           allow_missing_covariates=allow_missing_covariates)
+                           allow_missing_covariates=allow_missing_covariates,
+                           duplicates=duplicates)
         run_id = log_validation(rep, tracking_uri)
     except TmeprogError as exc:
         fail(exc)

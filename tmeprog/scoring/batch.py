@@ -5,7 +5,9 @@
 * Finished chunks are kept in ``OUT.parts/`` with a manifest; ``resume`` continues an
   interrupted run (same input, model version and chunk size) and scores every sample once.
 * A failing chunk stops the run, naming its samples; with ``keep_going`` it is rescored sample
-  by sample, the rest continues and the failed samples are listed in ``OUT.failed.tsv``.
+  by sample, the rest continues and the failed samples are listed in ``OUT.failed.tsv`` with
+  the reason (samples lacking genes, samples whose expression is all missing, zero or
+  constant, and any other failure); they have no row in the output.
 * Scores are those of ``mlflow.pyfunc.load_model(uri).predict(model_input(chunk))``, bit for
   bit: the scorer inside the pyfunc is called on the same typed frame, without the signature
   check. Local and Dask engines cut the same chunks, so they agree bit for bit too. Across
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import check_rule
 from tmeprog.errors import InputError, TmeprogError
 from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
 from tmeprog.scoring.inputs import open_input
@@ -128,6 +131,7 @@ def score_batch(
     scale: str | None = None,
     orientation: str = "auto",
     allow_missing_covariates: bool = False,
+    duplicates: str = "error",
     served: ServedModel | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ScoreSummary:
@@ -161,6 +165,9 @@ def score_batch(
         Score samples without a clinical row (or with unreadable cells), their covariates
         imputed; the output column ``imputed_covariates`` names them per sample. Otherwise
         every sample needs a row.
+    duplicates : {"error", "mean", "max-variance"}
+        Genes present more than once with different values: an error naming them, their mean
+        per sample, or the copy of highest variance.
     served : ServedModel, optional
         An already loaded model (``model`` is then only recorded).
     progress : callable, optional
@@ -188,6 +195,7 @@ def score_batch(
         raise InputError(f"--chunk-size must be a positive number of samples; got {chunk_size}")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1; got {workers}")
+    check_rule(duplicates)
     wd = WorkDir(out)
     _check_paths(out, failed_out, wd, overwrite, resume)
 
@@ -195,7 +203,7 @@ def score_batch(
         served = load_served_model(model, tracking_uri)
     scorer = served.scorer
     inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation,
-                     allow_missing_covariates=allow_missing_covariates)
+                     allow_missing_covariates=allow_missing_covariates, duplicates=duplicates)
     width = len(inp.preparer.symbols) if inp.preparer.symbols is not None \
         else inp.frame.shape[1]
     default = default_chunk_size(width)

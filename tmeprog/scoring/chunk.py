@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import UnusableSamplesError
 from tmeprog.errors import TmeprogError
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.inputs import Preparer
@@ -97,11 +98,13 @@ class ChunkScorer:
 
     def _isolate(self, ids: pd.Index, payload, pos: np.ndarray, caught: list[str]):
         """Scores of the rows ``pos`` that can be scored, and (id, error) of the others:
-        rows lacking genes are set aside, other failures are bisected down to single rows."""
+        rows lacking genes or holding no usable expression (all missing, zero or constant)
+        are set aside, other failures are bisected down to single rows."""
         try:
             return [self._attempt(ids[pos], _take(payload, pos), caught)], []
-        except LowCoverageError as exc:
-            bad = [(str(i), f"lacks genes: {m}") for i, m in exc.rows.items()]
+        except (LowCoverageError, UnusableSamplesError) as exc:
+            label = "lacks genes" if isinstance(exc, LowCoverageError) else "unusable"
+            bad = [(str(i), f"{label}: {m}") for i, m in exc.rows.items()]
             good = pos[~ids[pos].isin(exc.rows.index)]
             if not len(good):
                 return [], bad

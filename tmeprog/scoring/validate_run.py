@@ -42,7 +42,8 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
              endpoint: str | None = None, scale: str | None = None,
              orientation: str = "auto", n_boot: int = 200, seed: int = 0,
              tracking_uri: str | None = None,
-             allow_missing_covariates: bool = False) -> ValidationReport:
+             allow_missing_covariates: bool = False,
+             duplicates: str = "error") -> ValidationReport:
     """Validate a served prognosis model (and its reference models) on a cohort.
 
     Parameters
@@ -60,6 +61,8 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
     allow_missing_covariates : bool
         Accept samples without a clinical row (and unreadable cells), their covariates imputed
         and counted in the notes; otherwise every sample needs a readable row.
+    duplicates : {"error", "mean", "max-variance"}
+        Rule for genes present more than once with different values (expression files).
 
     Returns
     -------
@@ -79,7 +82,7 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
     check_prognosis(served.scorer, model_uri)
     scorer = as_held_out(served.scorer)
     cohort = _load_whole(scorer, source, clinical, scale, orientation,
-                         allow_missing_covariates)
+                         allow_missing_covariates, duplicates)
     ep = choose_endpoint(cohort, endpoint, scorer)
     cohort = cohort.with_endpoint(ep)
     y = cohort.survival(ep)

@@ -15,7 +15,9 @@ Steps, each counted in the :class:`GeneReport`:
    Ensembl or probe-like ids) is dropped and counted;
 4. collapse duplicated symbols by keeping, per symbol, the column with the highest mean
    expression over samples (the common "max-mean" rule for probes of one gene; ties keep the
-   first column); the count is reported.
+   first column); the count is reported. The loader of users' files keeps every copy
+   (``duplicates="keep"``) and applies its explicit rule instead
+   (:mod:`tmeprog.cohorts.expression_sanity`).
 """
 
 from __future__ import annotations

@@ -405,9 +405,9 @@ def _load_whole(scorer, source: str, clinical, scale, orientation, allow_missing
         opts["allow_missing_covariates"] = True
     if scorer.extractor is None and scorer.feature_columns:
         opts.pop("scale", None)
-    elif duplicates != "error":
-        opts["duplicates"] = duplicates
         return load_user_cohort(p, kind="features", **opts)
+    if duplicates != "error":
+        opts["duplicates"] = duplicates
     return load_cohort(p, **opts)
 
 

@@ -82,9 +82,11 @@ def test_features_adds_quantiseq_fractions_and_progeny(tmp_path):
     from tmeprog.features.definitions import FRACTION_FEATURES, PROGENY_FEATURES
 
     out = tmp_path / "f.tsv"
-    res = runner.invoke(app, ["features", str(SHARED_QS / "quanTIseq_gene_tpm.txt"),
-                              "--deconvolution", "quantiseq", "--pathways", "progeny",
-                              "-o", str(out)])
+    args = ["features", str(SHARED_QS / "quanTIseq_gene_tpm.txt"), "--deconvolution",
+            "quantiseq", "--pathways", "progeny", "-o", str(out)]
+    res = runner.invoke(app, args)  # aliases of one symbol with different values: a rule
+    assert res.exit_code == 2 and "--duplicates mean" in res.output and not out.exists()
+    res = runner.invoke(app, args + ["--duplicates", "mean"])
     assert res.exit_code == 0, res.output
     t = pd.read_csv(out, sep="\t", index_col=0)
     assert set(FRACTION_FEATURES) <= set(t.columns) and set(PROGENY_FEATURES) <= set(t.columns)

@@ -142,13 +142,15 @@ def test_clinical_days_and_cbioportal_layout(tmp_path):
     assert "days" in info["os"].definition
 
 
-def test_samples_without_clinical_rows_are_kept_and_counted(files, tmp_path):
+def test_samples_without_clinical_rows_need_the_flag(files, tmp_path):
     clin = mf.clinical().iloc[:4]
     p = tmp_path / "clin.csv"
     clin.to_csv(p, index=False)
-    c = load_user_cohort(files["tsv"], clinical=p)
+    with pytest.raises(InputError, match="2 of 6 samples .*--allow-missing-covariates"):
+        load_user_cohort(files["tsv"], clinical=p)
+    c = load_user_cohort(files["tsv"], clinical=p, allow_missing_covariates=True)
     assert c.n_samples == 6 and c.endpoints["os_time"].isna().sum() == 2
-    assert any("2 samples without a row kept" in line for line in c.report)
+    assert any("2 of 6 samples" in line and "imputed" in line for line in c.report)
 
 
 def test_metabric_clinical_tables(shared_data):
@@ -286,7 +288,7 @@ def test_low_sample_overlap(files, tmp_path):
     clin["SAMPLE_ID"] = ["PT-001"] + [f"Z{i}" for i in range(len(clin) - 1)]
     p = tmp_path / "clin.tsv"
     clin.to_csv(p, sep="\t", index=False)
-    with pytest.raises(InputError, match=r"only 1 of 6 expression samples"):
+    with pytest.raises(InputError, match=r"5 of 6 samples .* have no clinical row"):
         load_user_cohort(files["tsv"], clinical=p)
 
 

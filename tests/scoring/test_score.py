@@ -49,7 +49,8 @@ def test_cli_scores_a_bundled_cohort_exactly_as_in_process(served, store, tmp_pa
     c = load_cohort("gse1992")
     frame = model_input(c.expression, c.clinical)
     direct = served.scorer.predict(frame)
-    assert list(got.columns) == SCORES + ["model_uri", "model_version", "coverage_warning"]
+    assert list(got.columns) == SCORES + ["model_uri", "model_version", "coverage_warning",
+                                          "imputed_covariates"]
     assert list(got.index) == list(c.samples)
     pd.testing.assert_frame_equal(got[SCORES], direct[SCORES], check_exact=True,
                                   check_names=False)
@@ -72,6 +73,10 @@ def test_gse3143_scores_with_empty_covariate_columns(served, tmp_path):
     got = _read(out)
     assert s.n_scored == len(c.samples) == len(got)
     pd.testing.assert_frame_equal(got[SCORES], ref[SCORES], check_exact=True, check_names=False)
+    # every sample is flagged with the covariates the empty columns left to imputation
+    flags = got["imputed_covariates"].str.split(",").map(set)
+    assert flags.map(lambda f: {"age", "grade"} <= f and "er" not in f).all()
+    assert s.n_imputed == len(got) and s.warnings[0].startswith(f"{len(got)} of {len(got)}")
 
 
 def test_streamed_file_gives_the_pyfunc_values_chunk_by_chunk(served, cohort_files, whole4335,

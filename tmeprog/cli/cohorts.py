@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from tmeprog.cli.common import (
+    ALLOW_MISSING_OPT,
     ANNOT_OPT,
     CLINICAL_OPT,
     KIND_OPT,
@@ -52,12 +53,14 @@ def cohorts_show(
     orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT,
     kind: str = KIND_OPT,
+    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
 ) -> None:
     """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
     from tmeprog.pipeline.assemble import auto_endpoint
 
     try:
-        cohort = load_input(name, clinical, scale, orientation, annotation, kind)
+        cohort = load_input(name, clinical, scale, orientation, annotation, kind,
+                            allow_missing_covariates)
         info = cohort.summary()
     except TmeprogError as exc:
         fail(exc)

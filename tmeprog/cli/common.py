@@ -35,6 +35,15 @@ ORIENT_OPT = typer.Option("auto", "--orientation",
 ANNOT_OPT = typer.Option(None, "--annotation", help="Probe annotation table (probe -> symbol).")
 KIND_OPT = typer.Option("expression", "--kind", help="expression or features (a feature "
                                                      "table without expression).")
+DUPLICATES_OPT = typer.Option("error", "--duplicates",
+                              help="Genes present more than once with different values (after "
+                                   "harmonising identifiers): error (name them), mean (average "
+                                   "the copies per sample) or max-variance (keep the copy of "
+                                   "highest variance).")
+ALLOW_MISSING_OPT = typer.Option(False, "--allow-missing-covariates",
+                                 help="Accept samples without a clinical row and clinical cells "
+                                      "that cannot be read: their covariates are imputed and "
+                                      "counted (default: an error).")
 def _say_store(value: str | None) -> str | None:
     """Print which tracking store the command uses (stderr), then pass the option on."""
     import sys
@@ -55,12 +64,17 @@ TRACKING_OPT = typer.Option(None, "--tracking-uri", callback=_say_store,
 
 def load_input(name: str, clinical: str | None = None, scale: str | None = None,
                orientation: str = "auto", annotation: str | None = None,
-               kind: str = "expression"):
+               kind: str = "expression", allow_missing_covariates: bool = False,
+               duplicates: str = "error"):
     """Load a cohort by name or path, passing file options only when they were given."""
     from tmeprog.cohorts import load_cohort
 
     kwargs = {k: v for k, v in {"clinical": clinical, "scale": scale,
                                 "annotation": annotation}.items() if v is not None}
+    if allow_missing_covariates:
+        kwargs["allow_missing_covariates"] = True
+    if duplicates != "error":
+        kwargs["duplicates"] = duplicates
     if orientation != "auto":
         kwargs["orientation"] = orientation
     if kind != "expression":

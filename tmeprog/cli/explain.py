@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from tmeprog.cli.common import (
+    ALLOW_MISSING_OPT,
     ANNOT_OPT,
     CLINICAL_OPT,
     KIND_OPT,
@@ -49,6 +50,7 @@ def explain(
     tracking_uri: str = TRACKING_OPT,
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
+    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
 ) -> None:
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
     from tmeprog.explain import explain_scorer, write_shap_table
@@ -65,7 +67,8 @@ def explain(
             scorer = load_served_model(model_uri, tracking_uri).scorer
         except InputError as exc:
             raise InputError(f"cannot load model {model_uri!r}: {exc}") from None
-        frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind))
+        frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind,
+                                   allow_missing_covariates))
         bg = None
         if background is not None:
             bg = _frame(load_input(background, clinical=None, scale=scale,

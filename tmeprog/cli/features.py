@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from tmeprog.cli.common import (
+    ALLOW_MISSING_OPT,
     ANNOT_OPT,
     CLINICAL_OPT,
+    DUPLICATES_OPT,
     KIND_OPT,
     ORIENT_OPT,
     SCALE_OPT,
@@ -93,6 +95,8 @@ def features(
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
+    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
 ) -> None:
     """Write the TME feature table (samples x features) of a cohort or expression file.
 
@@ -107,7 +111,8 @@ def features(
         table_format(output)
         if output.exists() and not overwrite:
             fail(f"{output} exists; pass --overwrite to replace it")
-        cohort = load_input(input, clinical, scale, orientation, annotation, kind)
+        cohort = load_input(input, clinical, scale, orientation, annotation, kind,
+                            allow_missing_covariates, duplicates)
         ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
                                   extra_signatures=_user_signatures(signatures) or None,
                                   **_block_options(cohort, deconvolution, pathways, arrays, tumor))
@@ -152,12 +157,15 @@ def signatures_check(
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
     clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
     annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
+    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
 ) -> None:
     """Gene coverage of every TME feature's signature in a cohort or expression file."""
     from tmeprog.features.extractor import TMEFeatureExtractor
 
     try:
-        cohort = load_input(input, clinical, scale, orientation, annotation, kind)
+        cohort = load_input(input, clinical, scale, orientation, annotation, kind,
+                            allow_missing_covariates, duplicates)
         ext = TMEFeatureExtractor(coverage_threshold=coverage_threshold,
                                   extra_signatures=_user_signatures(signatures) or None,
                                   **_block_options(cohort, deconvolution, pathways, arrays, tumor))

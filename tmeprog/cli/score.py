@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from tmeprog.cli.common import (
+    ALLOW_MISSING_OPT,
     CLINICAL_OPT,
+    DUPLICATES_OPT,
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
@@ -27,6 +29,8 @@ def score(
                                                          "models:/tmeprog-prognosis@champion."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
     clinical: str = CLINICAL_OPT,
+    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
     chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
                                                               "~96 MiB of input, <= 2,000; "
                                                               "whole parquet row groups)."),
@@ -42,8 +46,10 @@ def score(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its "
                                                         "finished chunks."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Score the other samples when "
-                                                                "a chunk fails; list failures "
-                                                                "in OUT.failed.tsv."),
+                                                                "some fail (lacking genes, "
+                                                                "blank or constant arrays ...); "
+                                                                "list failures and reasons in "
+                                                                "OUT.failed.tsv."),
     tracking_uri: str = TRACKING_OPT,
     scale: str = SCALE_OPT,
     orientation: str = ORIENT_OPT,
@@ -52,9 +58,11 @@ def score(
 ) -> None:
     """Score every sample of a cohort or file with a registered model.
 
-    Writes one row per sample (sample_id, scores, model_uri, model_version, coverage_warning);
-    the output appears only when complete. Exit status: 0 all scored, 1 some samples failed
-    (with --keep-going; listed in OUT.failed.tsv), 2 error (no output written).
+    Writes one row per sample (sample_id, scores, model_uri, model_version, coverage_warning
+    and, for models with clinical covariates, imputed_covariates); every sample needs a row
+    of --clinical unless --allow-missing-covariates. The output appears only when complete.
+    Exit status: 0 all scored, 1 some samples failed (with --keep-going; listed in
+    OUT.failed.tsv), 2 error (no output written).
     """
     from rich.progress import (
         BarColumn,
@@ -80,10 +88,14 @@ def score(
                               engine=engine, scheduler=scheduler, workers=workers,
                               overwrite=overwrite, resume=resume, keep_going=keep_going,
                               tracking_uri=tracking_uri, scale=scale, orientation=orientation,
+                              allow_missing_covariates=allow_missing_covariates,
+                              duplicates=duplicates,
                               progress=progress)
     except TmeprogError as exc:
         fail(exc)
     if as_json:
+        if res.n_imputed:
+            err.print(f"warning: {res.warnings[0]}", highlight=False, markup=False)
         emit_json(res.to_json())
     else:
         for n in res.notes:

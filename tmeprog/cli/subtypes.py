@@ -97,6 +97,8 @@ def subtypes(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
     orientation: str = common.ORIENT_OPT, annotation: str = common.ANNOT_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    duplicates: str = common.DUPLICATES_OPT,
 ) -> None:
     """PAM50 subtypes, receptor status from expression and breast prognostic scores.
 
@@ -112,7 +114,9 @@ def subtypes(
         table_format(output)
         if output.exists() and not overwrite:
             common.fail(f"{output} exists; pass --overwrite to replace it")
-        cohort = common.load_input(input, clinical, scale, orientation, annotation)
+        cohort = common.load_input(input, clinical, scale, orientation, annotation,
+                                   allow_missing_covariates=allow_missing_covariates,
+                                   duplicates=duplicates)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             calls, caller, coverage = _compute(cohort, centring, variant, min_genes, signatures)

@@ -6,7 +6,9 @@ import typer
 from rich.table import Table
 
 from tmeprog.cli.common import (
+    ALLOW_MISSING_OPT,
     CLINICAL_OPT,
+    DUPLICATES_OPT,
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
@@ -26,6 +28,8 @@ def validate(
     cohort: str = typer.Argument(..., help="Cohort name, cohort folder or expression file "
                                            "(with --clinical holding the outcomes)."),
     clinical: str = CLINICAL_OPT,
+    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    duplicates: str = DUPLICATES_OPT,
     endpoint: str = typer.Option(None, "--endpoint", help="Survival endpoint (os, dss, rfs, "
                                                           "dmfs ...); default: one the model "
                                                           "was trained on."),
@@ -50,7 +54,9 @@ def validate(
     try:
         rep = run_validate(model, cohort, clinical=clinical, endpoint=endpoint, scale=scale,
                            orientation=orientation, n_boot=bootstrap, seed=seed,
-                           tracking_uri=tracking_uri)
+                           tracking_uri=tracking_uri,
+                           allow_missing_covariates=allow_missing_covariates,
+                           duplicates=duplicates)
         run_id = log_validation(rep, tracking_uri)
     except TmeprogError as exc:
         fail(exc)

@@ -15,7 +15,9 @@ Steps, each counted in the :class:`GeneReport`:
    Ensembl or probe-like ids) is dropped and counted;
 4. collapse duplicated symbols by keeping, per symbol, the column with the highest mean
    expression over samples (the common "max-mean" rule for probes of one gene; ties keep the
-   first column); the count is reported.
+   first column); the count is reported. The loader of users' files keeps every copy
+   (``duplicates="keep"``) and applies its explicit rule instead
+   (:mod:`tmeprog.cohorts.expression_sanity`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class GeneReport:
     n_ambiguous: int = 0
     n_unknown_kept: int = 0
     n_recognised: int = 0
+    duplicate_rule: str = "max mean"
     source: str = ""
     examples: dict[str, list[str]] = field(default_factory=dict)
 
@@ -77,7 +80,7 @@ class GeneReport:
         out.append(
             f"genes: {self.n_dropped_unmapped} unmapped identifiers dropped"
             f"{_eg(ex.get('dropped'))}, {self.n_duplicates_collapsed} duplicate columns "
-            "collapsed (max mean)"
+            f"collapsed ({self.duplicate_rule})"
         )
         return out
 
@@ -98,7 +101,8 @@ def _annotation_series(annotation) -> pd.Series:
 
 
 def harmonise_genes(
-    expression: pd.DataFrame, annotation: pd.Series | dict | None = None
+    expression: pd.DataFrame, annotation: pd.Series | dict | None = None,
+    duplicates: str = "max-mean",
 ) -> tuple[pd.DataFrame, GeneReport]:
     """Harmonise the gene columns of a samples x genes matrix.
 
@@ -109,11 +113,15 @@ def harmonise_genes(
         when ``annotation`` is given.
     annotation : pandas.Series or dict, optional
         Probe id -> gene symbol (or any identifier the gene table knows).
+    duplicates : {"max-mean", "keep"}
+        ``max-mean``: step 4; ``keep``: columns mapping to one symbol are all kept (for a
+        caller applying its own rule, see :mod:`tmeprog.cohorts.expression_sanity`).
 
     Returns
     -------
     (pandas.DataFrame, GeneReport)
-        The matrix with unique symbols as columns (named ``gene``), and what was done.
+        The matrix with symbols as columns (named ``gene``; unique unless ``keep``), and what
+        was done.
     """
     from tmeprog.cohorts.gene_map import gene_map_version, is_current_symbol, resolve_identifiers
 
@@ -167,7 +175,9 @@ def harmonise_genes(
 
     out = expression.loc[:, keep]
     out.columns = pd.Index(names[keep], name="gene")
-    if out.columns.has_duplicates:
+    if duplicates not in ("max-mean", "keep"):
+        raise ValueError(f"duplicates={duplicates!r}; use 'max-mean' or 'keep'")
+    if out.columns.has_duplicates and duplicates == "max-mean":
         means = out.mean(axis=0).to_numpy()
         order = pd.DataFrame({"sym": out.columns, "m": means, "i": range(out.shape[1])})
         best = (order.sort_values(["sym", "m"], ascending=[True, False], kind="stable",
@@ -175,6 +185,6 @@ def harmonise_genes(
                 .drop_duplicates("sym"))
         rep.n_duplicates_collapsed = out.shape[1] - len(best)
         out = out.iloc[:, np.sort(best["i"].to_numpy())]
-    rep.n_output = out.shape[1]
-    rep.n_recognised = int(is_current_symbol(out.columns).sum())
+    rep.n_output = out.columns.nunique()
+    rep.n_recognised = int(is_current_symbol(out.columns.unique()).sum())
     return out, rep

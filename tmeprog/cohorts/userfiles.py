@@ -24,17 +24,25 @@ saying what, where, and what to do; every row or column dropped is counted in
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import (
+    check_gene_names,
+    check_rule,
+    check_samples,
+    check_values,
+    collapse_duplicates,
+    gzip_guard,
+    text_read_error,
+)
 from tmeprog.cohorts.genes import harmonise_genes
+from tmeprog.cohorts.id_matching import check_clinical_rows
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
 from tmeprog.cohorts.sanity import (
     RANGES,
@@ -48,7 +56,6 @@ from tmeprog.cohorts.vocabulary import receptor_subtype
 from tmeprog.errors import InputError
 
 MIN_GENES = 1000
-MIN_OVERLAP = 0.30
 MAX_GENE_MISSING = 0.20
 DAYS_PER_MONTH = 365.25 / 12
 ORIENTATIONS = ("auto", "genes_x_samples", "samples_x_genes")
@@ -165,7 +172,7 @@ def _check_file(path: Path, what: str) -> None:
 
 def _first_lines(path: Path, n: int = 2, skip_comments: bool = False) -> tuple[list[str], int]:
     lines, skipped = [], 0
-    with _opener(path) as fh:
+    with _opener(path) as fh, gzip_guard(path):
         for line in fh:
             if skip_comments and not lines and line.startswith("#"):
                 skipped += 1
@@ -205,12 +212,13 @@ def _read_numeric_text(path: Path) -> pd.DataFrame:
     kw = dict(sep=sep, header=None, skiprows=skipped + 1, names=names)
     try:
         df = _arrow_read(path, sep, skipped + 1, names, len(lines[1]))
-    except Exception:  # pyarrow refuses some layouts (ragged rows, odd quoting)
+    except Exception:  # pyarrow refuses ragged rows, truncated streams, odd quoting
+        err = text_read_error(path, sep, skipped + 1, len(header))
+        if err is not None:
+            raise err from None
         try:
-            df = pd.read_csv(path, engine="c", float_precision="round_trip", **kw)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise InputError(f"{str(path)!r}: the compressed file is damaged or cut short "
-                             f"({exc}); download or compress it again") from None
+            with gzip_guard(path):
+                df = pd.read_csv(path, engine="c", float_precision="round_trip", **kw)
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError(
                 f"cannot read {str(path)!r} as a {'tab' if sep == chr(9) else repr(sep)}-"
@@ -289,7 +297,7 @@ def read_clinical_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     _check_file(path, "clinical")
-    with _opener(path) as fh:
+    with _opener(path) as fh, gzip_guard(path):
         lines = fh.read().split("\n")
     i = 0
     while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
@@ -624,24 +632,18 @@ def _check_unique(idx: pd.Index, what: str) -> None:
 
 
 def _first_bad_cell(df: pd.DataFrame, path: Path, line_offset: int | None) -> None:
-    """Raise on the first non-numeric (or infinite) cell of an all-numeric table."""
+    """Raise on the first non-numeric cell of an all-numeric table (infinite values are
+    refused later, named by gene and sample)."""
     types = df.dtypes.to_numpy()
     text_cols = [j for j, dt in enumerate(types)
                  if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt)]
-    num_cols = np.setdiff1d(np.arange(df.shape[1]), text_cols)
-    inf_cols: list[int] = []
-    if len(num_cols):
-        block = df.iloc[:, num_cols].to_numpy(dtype=float, na_value=np.nan)
-        inf_cols = num_cols[np.isinf(block).any(axis=0)].tolist()
-    for j in sorted(text_cols + inf_cols):
+    for j in text_cols:
         s = df.iloc[:, j]
         if pd.api.types.is_bool_dtype(s):
             bad = np.ones(len(s), dtype=bool)
-        elif j in text_cols:
+        else:
             num = pd.to_numeric(s.astype("string"), errors="coerce")
             bad = s.notna().to_numpy() & num.isna().to_numpy()
-        else:
-            bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             line = f" (line {i + line_offset})" if line_offset is not None else ""
@@ -769,6 +771,7 @@ def load_user_cohort(
     id_column: str | None = None,
     kind: str = "expression",
     allow_missing_covariates: bool = False,
+    duplicates: str = "error",
 ) -> Cohort:
     """Load a user's expression matrix or feature table (and clinical tables) as a cohort.
 
@@ -795,8 +798,12 @@ def load_user_cohort(
     kind : {"expression", "features"}
         What ``path`` holds.
     allow_missing_covariates : bool
-        Clinical cells that cannot be read become missing (reported) instead of an error;
-        impossible values are an error either way.
+        Clinical cells that cannot be read, and samples without a clinical row, become missing
+        (reported) instead of an error; impossible values are an error either way.
+    duplicates : {"error", "mean", "max-variance"}
+        Genes present more than once with different values (after harmonisation): an error,
+        their mean, or the copy of highest variance (see
+        :mod:`tmeprog.cohorts.expression_sanity`).
 
     Returns
     -------
@@ -807,11 +814,14 @@ def load_user_cohort(
     Raises
     ------
     InputError
-        One message per problem: missing or empty file, non-numeric cells, duplicated sample
-        ids, bad survival data, < 30% sample overlap with the clinical tables, < 1,000
-        recognisable genes, ambiguous scale.
+        One message per problem: missing, empty or truncated file, rows with missing fields,
+        non-numeric, infinite or absurd cells, gene names turned into dates, duplicated genes
+        (``duplicates="error"``), samples all missing / zero / constant, duplicated sample
+        ids, bad survival data, samples without a clinical row (unless
+        ``allow_missing_covariates``), < 1,000 recognisable genes, ambiguous scale.
     """
     path = Path(path)
+    check_rule(duplicates)
     if orientation not in ORIENTATIONS:
         raise InputError(f"orientation={orientation!r}; use one of {', '.join(ORIENTATIONS)}")
     if kind not in ("expression", "features"):
@@ -832,7 +842,7 @@ def load_user_cohort(
         return _load_features(path, clinical, orientation, name=cohort_name, id_column=id_column,
                               allow_missing=allow_missing_covariates)
     return _load_expression(path, clinical, scale, orientation, annotation, cohort_name,
-                            id_column, allow_missing_covariates)
+                            id_column, allow_missing_covariates, duplicates)
 
 
 def _read_matrix(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Series | None, bool]:
@@ -851,7 +861,7 @@ def _read_matrix(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Seri
 
 
 def _load_expression(path, clinical, scale, orientation, annotation, cohort_name, id_column,
-                     allow_missing=False):
+                     allow_missing=False, duplicates="error"):
     report: list[str] = []
     table, obs, h5_ann, is_h5ad = _read_matrix(path)
     ann = _annotation_from(annotation, "annotation") if annotation is not None else h5_ann
@@ -879,20 +889,17 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
     else:
         genes_on_rows = orientation == "genes_x_samples"
         how = "stated by the user"
+    where = repr(str(path))
+    check_gene_names(table.index if genes_on_rows else table.columns, where)
     expr = table.T if genes_on_rows else table
     expr = expr.astype(float)
     expr.index = pd.Index(expr.index.astype(str), name="sample_id")
     _check_unique(expr.index, f"expression file {path.name!r}")
+    check_values(expr.to_numpy(), expr.columns, expr.index, where)
+    check_samples(expr.to_numpy(), expr.index, where)
     report.append(f"read {path.name}: {expr.shape[1]} gene identifiers x {expr.shape[0]} samples "
                   f"({'genes x samples' if genes_on_rows else 'samples x genes'}; {how})")
 
-    empty = expr.isna().all(axis=1)
-    if empty.any():
-        report.append(f"dropped {int(empty.sum())} samples with no expression values "
-                      f"(e.g. {expr.index[empty][:3].tolist()})")
-        expr = expr.loc[~empty]
-    if expr.shape[0] == 0:
-        raise InputError(f"{str(path)!r}: every expression value is missing")
     sc = resolve_scale(expr, scale)
     frac_na = expr.isna().mean(axis=0)
     many = frac_na > MAX_GENE_MISSING
@@ -907,8 +914,14 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
     expr, note = to_log2(expr, sc.scale)
     report.append(f"scale {sc.scale} ({sc.reason}); {note}")
 
-    expr, grep = harmonise_genes(expr, annotation=ann)
+    expr, grep = harmonise_genes(expr, annotation=ann, duplicates="keep")
+    n_kept = expr.shape[1]
+    expr, dup_note = collapse_duplicates(expr, duplicates, where)
+    grep.n_duplicates_collapsed = n_kept - expr.shape[1]
+    grep.duplicate_rule = f"identical copies dropped; others: --duplicates {duplicates}"
     report.extend(grep.lines())
+    if dup_note:
+        report.append(dup_note)
     if grep.n_recognised < MIN_GENES:
         raise InputError(
             f"{str(path)!r}: only {grep.n_recognised} of {grep.n_input} identifiers are "
@@ -921,7 +934,8 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
     tables = _clinical_tables(clinical)  # an explicit clinical table wins over h5ad obs
     if obs is not None and obs.shape[1]:
         tables.append(("h5ad obs", obs.astype("string")))
-    clin, ends, info, crep = _join_clinical(tables, expr.index, id_column, allow_missing)
+    clin, ends, info, crep = _join_clinical(tables, expr.index, id_column, allow_missing,
+                                            f"expression file {path.name!r}")
     report.extend(crep)
     meta = CohortMeta(
         source=f"user file {path.name}",
@@ -933,7 +947,8 @@ def _load_expression(path, clinical, scale, orientation, annotation, cohort_name
                   endpoint_info=info, meta=meta, report=report)
 
 
-def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False):
+def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False,
+                   of: str = "the expression"):
     report: list[str] = []
     clin = pd.DataFrame(index=samples)
     ends = pd.DataFrame(index=samples)
@@ -946,20 +961,15 @@ def _join_clinical(tables, samples: pd.Index, id_column, allow_missing=False):
             tab_i, idcol = _index_by_id(tab, where, samples, id_column)
         matched = samples.isin(tab_i.index)
         n_match = int(matched.sum())
-        if where != "h5ad obs" and n_match < MIN_OVERLAP * len(samples):
-            raise InputError(
-                f"{where}: only {n_match} of {len(samples)} expression samples have a row "
-                f"(id column {idcol!r}, e.g. {tab_i.index[:3].tolist()} vs expression "
-                f"{samples[:3].tolist()}); need >= {100 * MIN_OVERLAP:.0f}%: check the sample "
-                "ids or pass id_column="
-            )
         extra = tab_i.index.difference(samples)
         if where != "h5ad obs":
+            line = check_clinical_rows(samples, tab_i.index, where, of, allow_missing, idcol)
             report.append(
                 f"{where}: {n_match} of {len(samples)} samples matched on {idcol!r}; "
-                f"{len(extra)} rows without expression dropped; "
-                f"{len(samples) - n_match} samples without a row kept with missing values"
+                f"{len(extra)} rows without expression dropped"
             )
+            if line:
+                report.append(line)
         c, e, inf, _, rep = map_clinical(tab_i.reindex(samples), where, allow_missing)
         report.extend(rep)
         clin = clin.combine_first(c) if len(clin.columns) else c
@@ -1052,7 +1062,8 @@ def _load_features(path: Path, clinical, orientation, name, id_column, allow_mis
                   f"{len(ignored_text)} text columns{_eg(ignored_text)} and {len(ignored_empty)} "
                   f"empty columns{_eg(ignored_empty)}")
     extra_tables = _clinical_tables(clinical)
-    c2, e2, i2, rep2 = _join_clinical(extra_tables, samples, id_column, allow_missing) \
+    c2, e2, i2, rep2 = _join_clinical(extra_tables, samples, id_column, allow_missing,
+                                      f"feature table {path.name!r}") \
         if extra_tables else \
         (pd.DataFrame(index=samples), pd.DataFrame(index=samples), {}, [])
     report.extend(rep2)

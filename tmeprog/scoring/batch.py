@@ -5,7 +5,9 @@
 * Finished chunks are kept in ``OUT.parts/`` with a manifest; ``resume`` continues an
   interrupted run (same input, model version and chunk size) and scores every sample once.
 * A failing chunk stops the run, naming its samples; with ``keep_going`` it is rescored sample
-  by sample, the rest continues and the failed samples are listed in ``OUT.failed.tsv``.
+  by sample, the rest continues and the failed samples are listed in ``OUT.failed.tsv`` with
+  the reason (samples lacking genes, samples whose expression is all missing, zero or
+  constant, and any other failure); they have no row in the output.
 * Scores are those of ``mlflow.pyfunc.load_model(uri).predict(model_input(chunk))``, bit for
   bit: the scorer inside the pyfunc is called on the same typed frame, without the signature
   check. Local and Dask engines cut the same chunks, so they agree bit for bit too. Across
@@ -22,8 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import check_rule
 from tmeprog.errors import InputError, TmeprogError
-from tmeprog.scoring.chunk import ChunkScorer, score_columns
+from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
 from tmeprog.scoring.inputs import open_input
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
@@ -50,8 +53,9 @@ def failed_path_for(output: Path) -> Path:
 
 def output_columns(scorer) -> list[str]:
     """Columns of the output table after ``sample_id``."""
-    cols = [c for c in score_columns(scorer) if c != "coverage_warning"]
-    return cols + ["model_uri", "model_version", "coverage_warning"]
+    cols = [c for c in score_columns(scorer) if c not in ("coverage_warning", IMPUTED)]
+    tail = [IMPUTED] if scorer.clinical_columns else []
+    return cols + ["model_uri", "model_version", "coverage_warning"] + tail
 
 
 @dataclass
@@ -71,6 +75,7 @@ class ScoreSummary:
     model_version: str
     engine: str
     workers: int
+    n_imputed: int = 0
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -128,6 +133,8 @@ def score_batch(
     tracking_uri: str | None = None,
     scale: str | None = None,
     orientation: str = "auto",
+    allow_missing_covariates: bool = False,
+    duplicates: str = "error",
     served: ServedModel | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ScoreSummary:
@@ -157,6 +164,13 @@ def score_batch(
         Tracking store holding the model (default: ``MLFLOW_TRACKING_URI`` or the local one).
     scale, orientation : str, optional
         Expression scale and orientation when detection should not decide.
+    allow_missing_covariates : bool
+        Score samples without a clinical row (or with unreadable cells), their covariates
+        imputed; the output column ``imputed_covariates`` names them per sample. Otherwise
+        every sample needs a row.
+    duplicates : {"error", "mean", "max-variance"}
+        Genes present more than once with different values: an error naming them, their mean
+        per sample, or the copy of highest variance.
     served : ServedModel, optional
         An already loaded model (``model`` is then only recorded).
     progress : callable, optional
@@ -184,13 +198,15 @@ def score_batch(
         raise InputError(f"--chunk-size must be a positive number of samples; got {chunk_size}")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1; got {workers}")
+    check_rule(duplicates)
     wd = WorkDir(out)
     _check_paths(out, failed_out, wd, overwrite, resume)
 
     if served is None:
         served = load_served_model(model, tracking_uri)
     scorer = served.scorer
-    inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation)
+    inp = open_input(scorer, source, clinical=clinical, scale=scale, orientation=orientation,
+                     allow_missing_covariates=allow_missing_covariates, duplicates=duplicates)
     width = len(inp.preparer.symbols) if inp.preparer.symbols is not None \
         else inp.frame.shape[1]
     default = default_chunk_size(width)
@@ -270,6 +286,14 @@ def score_batch(
     scores["model_uri"] = served.uri
     scores["model_version"] = served.version
     table = scores.reindex(columns=output_columns(scorer))
+    warns = list(caught)[:20]
+    n_imputed = 0
+    if IMPUTED in table.columns:
+        table[IMPUTED] = table[IMPUTED].fillna("")
+        n_imputed = int((table[IMPUTED] != "").sum())
+        if n_imputed:
+            warns.insert(0, f"{n_imputed} of {len(table)} scored samples had clinical "
+                            f"covariates imputed (named per sample in column {IMPUTED})")
     write_table(table, out, overwrite=overwrite)
     if len(failed):
         write_table(failed.set_index("sample_id"), failed_out, overwrite=overwrite)
@@ -281,5 +305,5 @@ def score_batch(
         n_failed=len(failed), n_chunks=n_chunks, n_resumed=len(done), chunk_size=size,
         seconds=time.perf_counter() - t0, scoring_seconds=time.perf_counter() - t1,
         model_uri=served.uri, model_version=served.version,
-        engine=engine, workers=n_workers, notes=notes, warnings=list(caught)[:20],
+        engine=engine, workers=n_workers, n_imputed=n_imputed, notes=notes, warnings=warns,
     )

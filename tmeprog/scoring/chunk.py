@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import UnusableSamplesError
 from tmeprog.errors import TmeprogError
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.inputs import Preparer
@@ -15,6 +16,7 @@ from tmeprog.scoring.slices import ParquetSlice
 from tmeprog.serving.scorer import Scorer
 
 FAILED_COLUMNS = ["sample_id", "error"]
+IMPUTED = "imputed_covariates"
 
 
 @dataclass
@@ -90,15 +92,19 @@ class ChunkScorer:
         res.index = pd.Index(expr.index, name="sample_id")
         res["coverage_warning"] = warn.to_numpy(dtype=object) if self.coverage is not None \
             else ""
+        if self.scorer.clinical_columns:
+            res[IMPUTED] = imputed_covariates(self.scorer, clin).to_numpy(dtype=object)
         return res
 
     def _isolate(self, ids: pd.Index, payload, pos: np.ndarray, caught: list[str]):
         """Scores of the rows ``pos`` that can be scored, and (id, error) of the others:
-        rows lacking genes are set aside, other failures are bisected down to single rows."""
+        rows lacking genes or holding no usable expression (all missing, zero or constant)
+        are set aside, other failures are bisected down to single rows."""
         try:
             return [self._attempt(ids[pos], _take(payload, pos), caught)], []
-        except LowCoverageError as exc:
-            bad = [(str(i), f"lacks genes: {m}") for i, m in exc.rows.items()]
+        except (LowCoverageError, UnusableSamplesError) as exc:
+            label = "lacks genes" if isinstance(exc, LowCoverageError) else "unusable"
+            bad = [(str(i), f"{label}: {m}") for i, m in exc.rows.items()]
             good = pos[~ids[pos].isin(exc.rows.index)]
             if not len(good):
                 return [], bad
@@ -139,6 +145,25 @@ class ChunkScorer:
                            warnings=list(dict.fromkeys(caught)))
 
 
+def imputed_covariates(scorer: Scorer, clinical: pd.DataFrame) -> pd.Series:
+    """Per sample, the covariates of ``scorer`` imputed because none of their vocabulary
+    columns has a value (comma-separated names; empty when none)."""
+    from tmeprog.models.feature_sets import AGE_PREFIX
+
+    names = pd.Series("", index=clinical.index, dtype=object)
+    seen: set[str] = set()
+    for col, sources in scorer.covariate_sources().items():
+        name = "age" if col.startswith(AGE_PREFIX) else col
+        if name in seen:
+            continue
+        seen.add(name)
+        have = [s for s in sources if s in clinical.columns]
+        absent = clinical[have].isna().all(axis=1).to_numpy() if have else \
+            np.ones(len(clinical), dtype=bool)
+        names[absent] = names[absent].map(lambda v, n=name: f"{v},{n}" if v else n)
+    return names
+
+
 def score_columns(scorer: Scorer) -> dict[str, type]:
     """Columns of a chunk's scores, in output order, with their types."""
     from tmeprog.serving.scorer import horizon_label
@@ -149,7 +174,8 @@ def score_columns(scorer: Scorer) -> dict[str, type]:
                      for h in scorer.horizons_months})
     else:
         cols = {"pcr_probability": np.float64}
-    return cols | {"coverage_warning": object}
+    cols = cols | {"coverage_warning": object}
+    return cols | {IMPUTED: object} if scorer.clinical_columns else cols
 
 
 def empty_scores(scorer: Scorer) -> pd.DataFrame:

@@ -6,9 +6,13 @@ samples file where samples x genes was stated, or the reverse), clinical covaria
 models trained on feature tables, the feature columns.
 
 Streamed expression files are prepared per sample only, so a sample's score does not depend on
-the other samples of its chunk: gene identifiers are harmonised once (duplicated symbols keep
-the column of highest mean over the first rows), the scale is detected once on the first rows
-and, for linear scales, each sample is brought to log2 on its own (CPM for counts). Missing
+the other samples of its chunk: gene identifiers are harmonised once (a symbol present more
+than once with different values over the first rows follows ``--duplicates``: an error, the
+mean of its copies per sample, or the copy of highest variance over the first rows), the scale
+is detected once on the first rows and, for linear scales, each sample is brought to log2 on
+its own (CPM for counts). Gene names Excel turned into dates and infinite values are refused;
+samples with all values missing, zero or equal cannot be scored (with ``--keep-going`` they
+are listed as failed). Missing
 cells stay missing: that gene counts as absent for that sample (the whole-file loader of
 :mod:`tmeprog.cohorts` instead fills them with the gene's cohort median).
 """
@@ -23,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.sanity import ALLOW_FLAG
 from tmeprog.cohorts.userfiles import _check_unique
 from tmeprog.errors import InputError
 from tmeprog.scoring.coverage import CoverageModel
@@ -40,7 +45,6 @@ from tmeprog.serving.scorer import Scorer
 
 ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 LOG_SCALES = ("log2", "log2_ratio")
-MIN_CLINICAL_OVERLAP = 0.30
 
 
 @dataclass
@@ -48,14 +52,20 @@ class Preparer:
     """Turns a chunk's payload into the served model's input frame; shipped to workers once.
 
     ``symbols is None``: the payload already is the input frame (in-memory cohorts).
-    Otherwise the payload is an array of the read gene columns; ``take`` picks the model's
-    genes (in canonical sorted order) after the scale transform.
+    Otherwise the payload is an array of the read gene columns (``read_genes``), checked for
+    infinite values and unusable samples (:mod:`~tmeprog.cohorts.expression_sanity`);
+    ``take`` picks the model's genes (in canonical sorted order) after the scale transform,
+    or ``members`` lists, per model gene, the read columns to average (duplicated genes under
+    ``--duplicates mean``).
     """
 
     symbols: pd.Index | None = None
     take: np.ndarray | None = None
     scale: str = "log2"
     clinical: pd.DataFrame | None = None
+    members: list[np.ndarray] | None = None
+    read_genes: pd.Index | None = None
+    where: str = "input"
 
     def frame(self, ids: pd.Index, payload) -> pd.DataFrame:
         """The model-input frame of one chunk (typed as ``model_input`` types it)."""
@@ -73,11 +83,15 @@ class Preparer:
             from tmeprog.serving.scorer import Scorer
 
             return Scorer.split(payload)
+        from tmeprog.cohorts.expression_sanity import apply_groups, check_samples, check_values
         from tmeprog.tracking.pyfunc import model_input
 
         values = np.asarray(payload)
         if values.dtype not in (np.float32, np.float64):
             values = values.astype(np.float64)
+        if self.read_genes is not None:
+            check_values(values, self.read_genes, ids, self.where)
+            check_samples(values, ids, self.where)
         if self.scale not in LOG_SCALES:
             from tmeprog.cohorts.scale import to_log2
 
@@ -85,8 +99,11 @@ class Preparer:
         idx = pd.Index(ids, name="sample_id")
         identity = len(self.take) == values.shape[1] and \
             np.array_equal(self.take, np.arange(len(self.take)))
-        expr = pd.DataFrame(values if identity else values[:, self.take], index=idx,
-                            columns=self.symbols, copy=False)
+        if self.members is not None:
+            values = apply_groups(values, self.members)
+        elif not identity:
+            values = values[:, self.take]
+        expr = pd.DataFrame(values, index=idx, columns=self.symbols, copy=False)
         if self.clinical is None or not len(self.clinical.columns):
             return expr, expr.iloc[:, :0]
         return expr, model_input(None, self.clinical.reindex(idx))
@@ -201,51 +218,52 @@ def choose_orientation(layout, stated: str) -> bool:
     return genes_on_rows
 
 
-def gene_plan(genes: pd.Index, head: np.ndarray) -> tuple[pd.Index, np.ndarray]:
-    """Harmonised symbols of a file's gene columns and the column each comes from.
+def gene_plan(genes: pd.Index, head: np.ndarray, duplicates: str = "error",
+              where: str = "input") -> tuple[pd.Index, list[np.ndarray], str | None]:
+    """Harmonised symbols of a file's gene columns and the columns each comes from.
 
-    The same rules as the whole-file loader (:func:`~tmeprog.cohorts.genes.harmonise_genes`),
-    decided once: among columns mapping to one symbol, the one of highest mean over ``head``.
+    The same rules as the whole-file loader (:func:`~tmeprog.cohorts.genes.harmonise_genes`,
+    then :func:`~tmeprog.cohorts.expression_sanity.duplicate_groups`), decided once on
+    ``head`` (the first rows): copies of a symbol that differ there follow ``duplicates``.
+
+    Returns
+    -------
+    (symbols, members, note)
+        Unique symbols; per symbol the file columns to average (usually one); a report line
+        on duplicated symbols, or None.
     """
+    from tmeprog.cohorts.expression_sanity import duplicate_groups
     from tmeprog.cohorts.genes import harmonise_genes
 
     labels = pd.Index(genes.astype(str))
     pos_frame = pd.DataFrame(-np.arange(len(labels), dtype=float)[None, :], columns=labels)
-    by_pos, rep = harmonise_genes(pos_frame)
-    symbols = pd.Index(by_pos.columns.astype(str))
+    by_pos, _ = harmonise_genes(pos_frame, duplicates="keep")
     source = (-by_pos.to_numpy()[0]).astype(np.int64)
-    if rep.n_duplicates_collapsed:  # winners by mean over the first rows, as the loader does
-        out, _ = harmonise_genes(pd.DataFrame(head, columns=labels))
-        for k, s in enumerate(symbols):
-            want = out[s].to_numpy()
-            if np.array_equal(head[:, source[k]], want, equal_nan=True):
-                continue
-            same = np.flatnonzero([np.array_equal(head[:, j], want, equal_nan=True)
-                                   for j in range(head.shape[1])])
-            source[k] = int(same[0])
-    return symbols, source
+    symbols, members, note = duplicate_groups(pd.Index(by_pos.columns.astype(str)),
+                                              np.asarray(head)[:, source], duplicates, where)
+    return symbols, [source[m] for m in members], note
 
 
-def read_clinical(path: str | Path, ids: pd.Index, where: str) -> pd.DataFrame:
-    """A clinical table mapped to the vocabulary, indexed by sample id.
+def read_clinical(path: str | Path, ids: pd.Index, where: str,
+                  allow_missing: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """A clinical table mapped to the vocabulary, indexed by sample id, and notes on what was
+    set missing (samples without a row, unreadable cells; only with ``allow_missing``).
 
-    The id column is the one matching most of ``ids``.
+    The id column is the one matching most of ``ids``; every id of ``ids`` needs a row unless
+    ``allow_missing`` (see :func:`~tmeprog.cohorts.id_matching.check_clinical_rows`).
     """
+    from tmeprog.cohorts.id_matching import check_clinical_rows
     from tmeprog.cohorts.model import coerce_clinical
     from tmeprog.cohorts.userfiles import _index_by_id, map_clinical, read_clinical_table
 
     name = Path(path).name
     wanted = pd.Index(ids.astype(str)).unique()
     out, col = _index_by_id(read_clinical_table(path), f"clinical file {name!r}", wanted, None)
-    best = int(wanted.isin(out.index).sum())
-    if best < MIN_CLINICAL_OVERLAP * len(wanted):
-        raise InputError(
-            f"clinical file {name!r}: only {best} of the first {len(wanted)} samples "
-            f"of {where} have a row (best id column {col!r}, e.g. {_eg(out.index)} vs "
-            f"{_eg(ids)}); check the sample ids"
-        )
-    clin, _, _, _, _ = map_clinical(out, name)
-    return coerce_clinical(clin) if len(clin.columns) else pd.DataFrame(index=out.index)
+    note = check_clinical_rows(wanted, out.index, f"clinical file {name!r}", where,
+                               allow_missing, col)
+    clin, _, _, _, rep = map_clinical(out, name, allow_missing)
+    clin = coerce_clinical(clin) if len(clin.columns) else pd.DataFrame(index=out.index)
+    return clin, [n for n in [note, *rep] if n and ALLOW_FLAG in n]
 
 
 def _clinical_part(scorer: Scorer, clin: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -261,7 +279,9 @@ def _clinical_part(scorer: Scorer, clin: pd.DataFrame | None) -> pd.DataFrame | 
 
 
 def open_input(scorer: Scorer, source: str, clinical: str | None = None,
-               scale: str | None = None, orientation: str = "auto") -> ScoringInput:
+               scale: str | None = None, orientation: str = "auto",
+               allow_missing_covariates: bool = False,
+               duplicates: str = "error") -> ScoringInput:
     """Check ``source`` against ``scorer`` and plan how to read it.
 
     Parameters
@@ -275,6 +295,11 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
         Clinical table of an expression file (sample id + vocabulary columns).
     scale, orientation : str
         As for the cohort loader; detected when omitted / ``"auto"``.
+    allow_missing_covariates : bool
+        Score samples without a clinical row (and with unreadable clinical cells), their
+        covariates imputed; otherwise every sample needs a readable row.
+    duplicates : {"error", "mean", "max-variance"}
+        Rule for genes present more than once with different values.
 
     Raises
     ------
@@ -286,8 +311,10 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
     if p.exists() and cov is not None and (parquet_parts(p) or table_kind(p) == "matrix"
                                            or p.is_file() and table_kind(p) is not None
                                            and not _public_format(p)):
-        return _open_stream(scorer, cov, p, clinical, scale, orientation)
-    return _open_whole(scorer, cov, source, clinical, scale, orientation)
+        return _open_stream(scorer, cov, p, clinical, scale, orientation,
+                            allow_missing_covariates, duplicates)
+    return _open_whole(scorer, cov, source, clinical, scale, orientation,
+                       allow_missing_covariates, duplicates)
 
 
 def _public_format(p: Path) -> bool:
@@ -300,17 +327,21 @@ def _public_format(p: Path) -> bool:
 
 
 def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
-                 orientation) -> ScoringInput:
+                 orientation, allow_missing=False, duplicates="error") -> ScoringInput:
+    from tmeprog.cohorts.expression_sanity import check_gene_names, check_values
     from tmeprog.cohorts.scale import resolve_scale
 
     layout = inspect_table(path)
     genes_on_rows = choose_orientation(layout, orientation)
     reader = open_reader(layout, genes_on_rows)
+    where = repr(path.name)
+    check_gene_names(reader.genes, where)
     if reader.sample_ids is not None:
-        _check_unique(reader.sample_ids, f"{path.name!r}")
+        _check_unique(reader.sample_ids, where)
     head_ids, head = reader.head(HEAD_ROWS)
-    symbols, source = gene_plan(reader.genes, head)
-    notes = []
+    check_values(head, reader.genes, head_ids, where)
+    symbols, members, dup_note = gene_plan(reader.genes, head, duplicates, where)
+    notes = [dup_note] if dup_note else []
     if genes_on_rows:
         notes.append(f"{path.name}: genes x samples"
                      + (" (read column by column)" if reader.streams else " (read whole)"))
@@ -321,39 +352,44 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
     order = sorted(use, key=lambda k: symbols[k])
     model_genes = pd.Index([symbols[k] for k in order])
     notes += [f"partial gene coverage: {n}" for n in cov.audit(model_genes, repr(path.name))]
+    chosen = [members[k] for k in order]
     if sc.scale in LOG_SCALES:
-        select = source[order]
-        take = np.arange(len(order))
+        select = np.array(list(dict.fromkeys(int(c) for m in chosen for c in m)),
+                          dtype=np.int64)
+        pos = {int(c): i for i, c in enumerate(select)}
+        chosen = [np.array([pos[int(c)] for c in m], dtype=np.int64) for m in chosen]
     else:  # library sizes and log transforms need every column
         select = np.arange(len(reader.genes))
-        take = source[order]
+    take = np.array([m[0] for m in chosen], dtype=np.int64)
     clin = None
     if scorer.clinical_columns:
         if clinical is None:
             scorer.check_covariates([], f"{path.name!r} (no --clinical table)")
-        ids = reader.sample_ids if reader.sample_ids is not None else head_ids
-        clin = read_clinical(clinical, ids, repr(path.name))
+        ids = reader.sample_ids if reader.sample_ids is not None else reader.scan_ids()
+        clin, more = read_clinical(clinical, ids, repr(path.name), allow_missing)
         scorer.check_covariates(clin.columns, f"clinical file {Path(clinical).name!r}")
-        if reader.sample_ids is not None:
-            n_out = int((~reader.sample_ids.isin(clin.index)).sum())
-            if n_out:
-                notes.append(f"{n_out} samples have no row in {Path(clinical).name}: scored "
-                             "with missing covariates")
+        notes += more
     fp = {"input": file_fingerprint(path), "orientation": "genes_x_samples" if genes_on_rows
           else "samples_x_genes", "scale": sc.scale,
-          "clinical": file_fingerprint(Path(clinical)) if clinical else None}
+          "clinical": file_fingerprint(Path(clinical)) if clinical else None,
+          "duplicates": duplicates}
     prep = Preparer(symbols=model_genes, take=take, scale=sc.scale,
-                    clinical=_clinical_part(scorer, clin))
+                    clinical=_clinical_part(scorer, clin),
+                    members=chosen if any(len(m) > 1 for m in chosen) else None,
+                    read_genes=pd.Index(reader.genes[select]), where=where)
     return ScoringInput(description=str(path), fingerprint=fp, preparer=prep,
                         sample_ids=reader.sample_ids, reader=reader, select=select,
                         notes=notes)
 
 
-def _load_whole(scorer, source: str, clinical, scale, orientation):
+def _load_whole(scorer, source: str, clinical, scale, orientation, allow_missing=False,
+                duplicates="error"):
     from tmeprog.cohorts import load_cohort
     from tmeprog.cohorts.download import sniff_cohort_file
+    from tmeprog.cohorts.expression_sanity import check_rule
     from tmeprog.cohorts.userfiles import load_user_cohort
 
+    check_rule(duplicates)
     p = Path(source)
     opts = {k: v for k, v in {"clinical": clinical, "scale": scale}.items() if v is not None}
     if orientation != "auto":
@@ -365,18 +401,24 @@ def _load_whole(scorer, source: str, clinical, scale, orientation):
         return load_cohort(source)
     if not opts and (loader := sniff_cohort_file(p)) is not None:
         return loader(p)
+    if allow_missing:
+        opts["allow_missing_covariates"] = True
     if scorer.extractor is None and scorer.feature_columns:
         opts.pop("scale", None)
         return load_user_cohort(p, kind="features", **opts)
+    if duplicates != "error":
+        opts["duplicates"] = duplicates
     return load_cohort(p, **opts)
 
 
-def _open_whole(scorer, cov, source: str, clinical, scale, orientation) -> ScoringInput:
+def _open_whole(scorer, cov, source: str, clinical, scale, orientation,
+                allow_missing=False, duplicates="error") -> ScoringInput:
     from tmeprog.tracking.pyfunc import model_input
 
-    cohort = _load_whole(scorer, source, clinical, scale, orientation)
+    cohort = _load_whole(scorer, source, clinical, scale, orientation, allow_missing,
+                         duplicates)
     where = f"cohort {cohort.name!r}"
-    notes: list[str] = []
+    notes = [line for line in cohort.report if ALLOW_FLAG in line]
     expr = feats = None
     if cov is not None:
         if cohort.expression is None:

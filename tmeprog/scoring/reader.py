@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import gzip_guard, text_read_error
 from tmeprog.cohorts.userfiles import _opener, _sniff_sep
 from tmeprog.errors import InputError
 from tmeprog.scoring.arrays import MAX_BATCH_ROWS, group_arrays
@@ -130,7 +131,7 @@ class Layout:
 def _inspect_text(path: Path, n_head: int) -> Layout:
     lines: list[str] = []
     skipped = 0
-    with _opener(path, newline="") as fh:
+    with _opener(path, newline="") as fh, gzip_guard(path):
         for line in fh:
             if not lines and not line.strip():
                 skipped += 1
@@ -255,6 +256,9 @@ def _inspect_matrix(path: Path, n_head: int) -> Layout:
 
 
 def _text_error(exc: Exception, layout: Layout) -> InputError:
+    found = text_read_error(layout.path, layout.sep, layout.skip, len(layout.names))
+    if found is not None:  # a truncated .gz stream, a row cut short: named by line
+        return found
     msg = str(exc).strip().splitlines()[0]
     m = re.search(r"column #(\d+)", msg)
     where = ""
@@ -359,6 +363,10 @@ class ExpressionReader:
     def head(self, n: int) -> tuple[pd.Index, np.ndarray]:
         """The first ``n`` samples, all gene columns."""
         raise NotImplementedError
+
+    def scan_ids(self) -> pd.Index:
+        """Every sample id, in file order."""
+        return self.sample_ids
 
     def chunks(self, size: int, select: np.ndarray,
                skip: frozenset[int] = frozenset()) -> Iterator[Chunk]:
@@ -499,6 +507,11 @@ class TextRows(ExpressionReader):
             except Exception as exc:  # pyarrow.ArrowInvalid: a non-numeric cell, ragged rows
                 raise _text_error(exc, self.layout) from None
             yield batch
+
+    def scan_ids(self) -> pd.Index:
+        """Every sample id of the file, in order (one pass reading only the label column)."""
+        ids = [_labels(batch.column("c0")) for batch in self._stream(["c0"], 1 << 14)]
+        return ids[0].append(ids[1:]) if ids else pd.Index([], dtype=object)
 
     def head(self, n):
         names = self.layout.names[1:]

@@ -41,7 +41,9 @@ def _fingerprint(cohort, endpoint: str) -> dict:
 def validate(model_uri: str, source: str, *, clinical: str | None = None,
              endpoint: str | None = None, scale: str | None = None,
              orientation: str = "auto", n_boot: int = 200, seed: int = 0,
-             tracking_uri: str | None = None) -> ValidationReport:
+             tracking_uri: str | None = None,
+             allow_missing_covariates: bool = False,
+             duplicates: str = "error") -> ValidationReport:
     """Validate a served prognosis model (and its reference models) on a cohort.
 
     Parameters
@@ -56,6 +58,11 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
         Survival endpoint (default: one the model was trained on, else the cohort's own).
     n_boot, seed : int
         Bootstrap replicates and seed of the CIs.
+    allow_missing_covariates : bool
+        Accept samples without a clinical row (and unreadable cells), their covariates imputed
+        and counted in the notes; otherwise every sample needs a readable row.
+    duplicates : {"error", "mean", "max-variance"}
+        Rule for genes present more than once with different values (expression files).
 
     Returns
     -------
@@ -67,13 +74,15 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
         A response model, a cohort without survival outcome, an endpoint the cohort lacks,
         too few genes for the model's features, no event.
     """
+    from tmeprog.cohorts.sanity import ALLOW_FLAG
     from tmeprog.scoring.inputs import _load_whole
     from tmeprog.scoring.model import load_served_model
 
     served = load_served_model(model_uri, tracking_uri)
     check_prognosis(served.scorer, model_uri)
     scorer = as_held_out(served.scorer)
-    cohort = _load_whole(scorer, source, clinical, scale, orientation)
+    cohort = _load_whole(scorer, source, clinical, scale, orientation,
+                         allow_missing_covariates, duplicates)
     ep = choose_endpoint(cohort, endpoint, scorer)
     cohort = cohort.with_endpoint(ep)
     y = cohort.survival(ep)
@@ -82,6 +91,14 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
                          f"{int(y['event'].sum())} events; validation needs at least 10 "
                          "samples and 2 events")
     values, clin, notes = model_frames(scorer, cohort)
+    notes += [line for line in cohort.report if ALLOW_FLAG in line]
+    if scorer.clinical_columns:
+        from tmeprog.scoring.chunk import imputed_covariates
+
+        n_imp = int((imputed_covariates(scorer, clin) != "").sum())
+        if n_imp:
+            notes.append(f"{n_imp} of {len(clin)} samples had clinical covariates imputed "
+                         "(no value recorded)")
     horizons = [float(h) for h in scorer.horizons_months]
     preds = {"model": predict("model", scorer, values, clin, y, horizons)}
     refs = getattr(scorer, "references", None) or {}

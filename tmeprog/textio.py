@@ -69,12 +69,28 @@ def _raw(path: Path) -> IO[bytes]:
 
 
 def _head(path: Path) -> bytes:
-    try:
-        with _raw(path) as fh:
+    """The first (decompressed) bytes. A compressed stream cut short gives what it holds (the
+    table readers then name the line where the data end); one that is not gzip, or holds
+    nothing readable, is an error."""
+    if path.suffix.lower() != ".gz":
+        with open(path, "rb") as fh:
             return fh.read(SNIFF_BYTES)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(f"{path}: the compressed file is damaged or cut short ({exc}); "
-                         "download or compress it again") from None
+    dec = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing; a cut stream just stops
+    out = bytearray()
+    try:
+        with open(path, "rb") as fh:
+            while len(out) < SNIFF_BYTES and not dec.eof:
+                raw = fh.read(1 << 16)
+                if not raw:
+                    break
+                out += dec.decompress(raw, SNIFF_BYTES - len(out))
+    except zlib.error as exc:
+        raise InputError(f"{path}: not a readable gzip file ({exc}); download or compress it "
+                         "again") from None
+    if not out and path.stat().st_size:
+        raise InputError(f"{path}: the compressed file is damaged or cut short before any "
+                         "data; download or compress it again")
+    return bytes(out)
 
 
 def file_encoding(path: str | Path, what: str = "file") -> str:

@@ -77,6 +77,51 @@ def set_cell(col: str, value, rows=slice(0, 3)):
     return edit
 
 
+def _without_signature_genes(e: pd.DataFrame) -> pd.DataFrame:
+    from tmeprog.signatures import load_catalogue
+
+    cat = load_catalogue()
+    sigs = getattr(cat, "signatures", cat)
+    used = set().union(*[set(s.genes) for s in (sigs.values() if isinstance(sigs, dict)
+                                                else sigs)])
+    return e[[g for g in e.columns if g not in used]]
+
+
+def _duplicate_gene(e: pd.DataFrame) -> pd.DataFrame:
+    extra = e[["CD8A"]] + 1.0
+    return pd.concat([e, extra], axis=1)
+
+
+def _infinite(e: pd.DataFrame) -> pd.DataFrame:
+    e = e.copy()
+    e.iloc[2, 5] = np.inf
+    return e
+
+
+def _huge(e: pd.DataFrame) -> pd.DataFrame:
+    e = e.copy()
+    e.iloc[3, 7] = 1e300
+    return e
+
+
+def _blank_sample(e: pd.DataFrame) -> pd.DataFrame:
+    e = e.copy()
+    e.iloc[4, :] = 0.0
+    return e
+
+
+def _excel_names(e: pd.DataFrame) -> pd.DataFrame:
+    names = list(e.columns)
+    names[:3] = ["1-Mar", "2-Sep", "1-Dec"]
+    return e.set_axis(names, axis=1)
+
+
+def _cut_row(ws: Path) -> None:
+    text = _expr(30).to_csv(sep="\t").splitlines()
+    text[5] = "\t".join(text[5].split("\t")[:4])
+    (ws / "expr.tsv").write_text("\n".join(text) + "\n")
+
+
 def config(body: str) -> str:
     return "[task]\nkind = \"prognosis\"\n" + body if "[task]" not in body else body
 
@@ -177,6 +222,25 @@ FEATURE_CASES = [
     Case("features-no-gene-symbols", FEAT, 2, r"gene|identifier",
          {"expr.tsv": write_expr("expr.tsv", edit=lambda e: e.set_axis(
              [f"X{i}" for i in range(e.shape[1])], axis=1))}, absent=("out.tsv",)),
+    Case("features-no-signature-genes", FEAT, 2, r"no TME feature could be computed",
+         {"expr.tsv": write_expr("expr.tsv", edit=_without_signature_genes)},
+         absent=("out.tsv",)),
+    Case("features-duplicated-genes", FEAT, 2, r"duplicate",
+         {"expr.tsv": write_expr("expr.tsv", edit=_duplicate_gene)}, absent=("out.tsv",)),
+    Case("features-infinite-value", FEAT, 2, r"inf|1e30|finite",
+         {"expr.tsv": write_expr("expr.tsv", edit=_infinite)}, absent=("out.tsv",)),
+    Case("features-huge-value", FEAT, 2, r"1e\+?30|absurd|finite",
+         {"expr.tsv": write_expr("expr.tsv", edit=_huge)}, absent=("out.tsv",)),
+    Case("features-blank-sample", FEAT, 2, r"every expression value is 0|blank",
+         {"expr.tsv": write_expr("expr.tsv", edit=_blank_sample)}, absent=("out.tsv",)),
+    Case("features-excel-gene-names", FEAT, 2, r"Excel|date",
+         {"expr.tsv": write_expr("expr.tsv", edit=_excel_names)}, absent=("out.tsv",)),
+    Case("features-cut-row", FEAT, 2, r"line \d+",
+         {"expr.tsv": _cut_row}, absent=("out.tsv",)),
+    Case("clinical-half-matching-ids", FEAT_C, 2, r"lack|clinical row|allow-missing-covariates",
+         feat_clin(lambda c: c.set_axis([f"x{i}" if i % 2 else s
+                                         for i, s in enumerate(c.index)])),
+         absent=("out.tsv",)),
     Case("features-missing-signature-file", FEAT + ["--signatures", "{ws}/nope.gmt"], 2,
          r"nope\.gmt", FEAT_FILES, absent=("out.tsv",)),
     Case("features-empty-gmt", FEAT + ["--signatures", "{ws}/s.gmt"], 2, r"s\.gmt",

@@ -120,6 +120,13 @@ def features(
             warnings.simplefilter("always")
             expr = _expression(cohort)
             table = ext.fit(expr).transform(expr)
+        if not table.notna().any().any():
+            from tmeprog.errors import InputError
+
+            raise InputError(f"no TME feature could be computed for {cohort.name!r}: no "
+                             f"signature has {coverage_threshold:.0%} of its genes in the "
+                             f"data ({expr.shape[1]} genes); check that the columns are gene "
+                             "symbols of a genome-wide assay, or lower --coverage-threshold")
         for w in caught:
             err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
         table = _with_stil(table, cohort, calibrate_til)

@@ -40,7 +40,8 @@ def coverage_table(genes: Iterable[str], signatures: Mapping[str, Sequence[str]]
         rows.append({"signature": name, "n_genes": len(sig), "n_present": len(present),
                      "coverage": cov, "ok": bool(present) and cov >= threshold,
                      "missing": ",".join(g for g in sig if g not in have)})
-    return pd.DataFrame(rows).set_index("signature")
+    cols = ["signature", "n_genes", "n_present", "coverage", "ok", "missing"]
+    return pd.DataFrame(rows, columns=cols).set_index("signature")
 
 
 def combine_coverage(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:

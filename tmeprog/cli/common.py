@@ -20,6 +20,28 @@ def fail(exc: Exception | str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
+def warn(message: object) -> None:
+    """Print ``warning: message`` on stderr; the message is plain text (no markup)."""
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False)
+
+
+def note(message: object) -> None:
+    """Print ``note: message`` on stderr as plain text."""
+    err.print(f"note: {message}", highlight=False, markup=False)
+
+
+def say(text: object, console: Console | None = None) -> None:
+    """Print a line of text that may hold user names or paths, without markup."""
+    (console or out).print(str(text), highlight=False, markup=False)
+
+
+def cell(text: object):
+    """A table cell shown as written (``[x]`` in a name is not markup)."""
+    from rich.text import Text
+
+    return Text(str(text))
+
+
 def emit_json(obj) -> None:
     """Write one JSON document to stdout."""
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")

@@ -14,10 +14,10 @@ from tmeprog.cli.common import (
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
-    err,
     fail,
     load_input,
-    out,
+    say,
+    warn,
 )
 from tmeprog.errors import InputError, TmeprogError
 
@@ -74,7 +74,7 @@ def explain(
             warnings.simplefilter("always")
             res = explain_scorer(scorer, frame, bg, n_jobs=jobs)
         for w in caught:
-            err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+            warn(w.message)
         output.parent.mkdir(parents=True, exist_ok=True)
         write_shap_table(res, output, overwrite=overwrite)
         paths = []
@@ -82,7 +82,7 @@ def explain(
             paths = save_figures(res, figures, patients=patient or None, overwrite=overwrite)
     except TmeprogError as exc:
         fail(exc)
-    out.print(f"{res.values.shape[0]} samples x {res.values.shape[1]} features -> {output} "
-              f"(SHAP on {res.output}; base {res.base_value:.4g})")
+    say(f"{res.values.shape[0]} samples x {res.values.shape[1]} features -> {output} "
+        f"(SHAP on {res.output}; base {res.base_value:.4g})")
     for p in paths:
-        out.print(f"figure -> {p}")
+        say(f"figure -> {p}")

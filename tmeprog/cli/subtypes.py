@@ -121,9 +121,9 @@ def subtypes(
     except TmeprogError as exc:
         common.fail(exc)
     for msg in dict.fromkeys(str(w.message) for w in caught):
-        common.err.print(f"[yellow]warning:[/] {msg}", highlight=False)
+        common.warn(msg)
     if as_json:
         common.emit_json({"cohort": cohort.name, "output": str(output), **summary})
         return
     _print(summary, coverage, cohort.name)
-    common.out.print(f"{len(calls)} samples -> {output}")
+    common.say(f"{len(calls)} samples -> {output}")

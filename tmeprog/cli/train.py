@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import TRACKING_OPT, emit_json, err, fail, out
+from tmeprog.cli.common import TRACKING_OPT, emit_json, fail, out, say, warn
 from tmeprog.errors import TmeprogError
 
 
@@ -40,7 +40,7 @@ def train(
         emit_json(res.to_json())
         return
     for w in res.warnings[:20]:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        warn(w)
     r = res.results
     main = r[(r["metric"] == cfg.selection.metric) & r["feature_set"].isin(
         SPEC_SETS)]
@@ -74,4 +74,4 @@ def report(
         path = report_run(run_id, output, overwrite=overwrite, tracking_uri=tracking_uri)
     except TmeprogError as exc:
         fail(exc)
-    out.print(f"report -> {path}")
+    say(f"report -> {path}")

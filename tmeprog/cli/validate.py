@@ -11,8 +11,8 @@ from tmeprog.cli.common import (
     SCALE_OPT,
     TRACKING_OPT,
     emit_json,
-    err,
     fail,
+    note,
     out,
 )
 from tmeprog.errors import TmeprogError
@@ -58,7 +58,7 @@ def validate(
         emit_json(rep.to_json() | {"run_id": run_id})
         return
     for n in rep.notes:
-        err.print(f"note: {n}", highlight=False)
+        note(n)
     t = Table(title=f"{rep.cohort}: {rep.endpoint}, n = {rep.n}, {rep.events} events "
                     "(95% bootstrap CI)")
     t.add_column("metric")

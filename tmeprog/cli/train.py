@@ -24,6 +24,9 @@ def train(
                                       "or one-column gene list: build every feature on these "
                                       "genes only (a model for a cohort or panel before "
                                       "scoring it)."),
+    set_champion: bool = typer.Option(False, "--set-champion", help="Point @champion at the "
+                                      "new model even when the current champion was trained "
+                                      "on another task or endpoint."),
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
     from tmeprog.pipeline.config import load_config
@@ -33,9 +36,11 @@ def train(
     try:
         cfg = load_config(config)
         res = run_train(cfg, cohort or None, tracking_uri=tracking_uri, quick=quick,
-                        gene_universe=gene_universe)
+                        gene_universe=gene_universe, set_champion=set_champion)
     except TmeprogError as exc:
         fail(exc)
+    if not res.alias_moved:
+        warn(res.alias_reason)
     if as_json:
         emit_json(res.to_json())
         return

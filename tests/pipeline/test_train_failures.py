@@ -163,3 +163,24 @@ def test_set_champion_moves_it_to_another_endpoint(champion_store, capsys):
     assert _champion(client) != before
     assert str(client.get_model_version_by_alias(NAME, "champion").run_id) == r.info.run_id
     assert "--set-champion" in r.data.tags["mlflow.note.content"]
+
+
+def test_tme_sets_on_a_clinical_only_cohort_are_refused_before_logging(tmp_path, capsys):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = _config(tmp_path, "gbsg2")
+    status = run(app, ["train", "-c", str(cfg), "--quick", "--tracking-uri", uri])
+    err = " ".join(capsys.readouterr().err.split())
+    assert status == codes.USAGE, err
+    assert "[models] feature_sets asks for tme" in err and "gbsg2" in err
+    assert 'feature_sets = ["clinical"]' in err
+    assert not (tmp_path / "mlflow.db").exists() or _client(uri).get_experiment_by_name(
+        "t-fail") is None
+
+
+def test_a_clinical_only_cohort_trains_on_clinical_sets(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = _config(tmp_path, "gbsg2")
+    cfg.write_text(cfg.read_text().replace('["clinical", "tme"]', '["clinical"]'))
+    out = train(load_config(cfg), tracking_uri=uri, progress=False, quick=True)
+    assert out.champion["feature_set"] == "clinical"
+    assert set(out.results["feature_set"]) == {"clinical"}

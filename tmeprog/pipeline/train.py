@@ -235,8 +235,14 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()
 
 def _feature_sets(cfg: PipelineConfig, ts: TrainingSet, F: pd.DataFrame | None):
     sets = list(cfg.models.feature_sets)
-    if F is None:
-        sets = [s for s in sets if s == "clinical"]
+    if F is None and any(s != "clinical" for s in sets):
+        tme = [s for s in sets if s != "clinical"]
+        names = ", ".join(c.name for c in ts.cohorts)
+        raise InputError(f"[models] feature_sets asks for {', '.join(tme)}, but the training "
+                         f"cohorts ({names}) hold no gene expression or TME feature table "
+                         "(clinical data only), so no TME feature can be built; train with "
+                         "[models] feature_sets = [\"clinical\"], or add cohorts with "
+                         "expression")
     if cfg.task.kind == "prognosis":
         from tmeprog.models.feature_sets import design_matrices
 

@@ -49,10 +49,6 @@ INPUT_ERRNOS = {
 }
 
 
-class TrackingUnreachable(ConnectionError):
-    """The tracking server named by the URI does not answer."""
-
-
 def os_error_code(exc: OSError) -> int:
     """Exit status of an ``OSError``: 2 for a wrong path, else 3 (environment)."""
     if exc.errno in INPUT_ERRNOS and not isinstance(exc, PermissionError):

@@ -142,15 +142,13 @@ def classify(exc: BaseException, args: Sequence[str] = ()) -> tuple[int, str]:
     tuple of (int, str)
         The status (:mod:`tmeprog.cli.exit_codes`) and the message, without ``error:``.
     """
-    from tmeprog.errors import DownloadError, TmeprogError
+    from tmeprog.errors import DownloadError, EnvironmentFault, TmeprogError
 
     if isinstance(exc, KeyboardInterrupt):
         return codes.INTERRUPTED, "interrupted"
     if isinstance(exc, Terminated):
         return codes.TERMINATED, "interrupted (terminated)"
-    if isinstance(exc, codes.TrackingUnreachable):
-        return codes.ENVIRONMENT, str(exc)
-    if isinstance(exc, DownloadError):
+    if isinstance(exc, DownloadError | EnvironmentFault):
         return codes.ENVIRONMENT, str(exc)
     if isinstance(exc, TmeprogError):
         return codes.USAGE, str(exc)

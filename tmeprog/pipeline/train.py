@@ -410,8 +410,11 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     from tmeprog.tracking.champion import decide_alias, register
     from tmeprog.tracking.failed_run import discard_failed_run
     from tmeprog.tracking.pyfunc import log_scorer
+    from tmeprog.tracking.reachable import check_reachable
     from tmeprog.tracking.store import ensure_experiment
+    from tmeprog.tracking.store import tracking_uri as uri_in_force
 
+    check_reachable(uri_in_force(tracking_uri))  # a server that is down: say so before work
     t0 = time.perf_counter()
     caught: list[str] = []
     with _Steps(7, progress) as steps:

@@ -33,6 +33,34 @@ def _frame(cohort):
     return pd.concat([table, clin.reindex(table.index)], axis=1)
 
 
+def _check_figures(folder: Path, patients: list[str], overwrite: bool) -> None:
+    """Refuse, before any work, a figures folder that cannot be written or already holds
+    figures (without --overwrite)."""
+    from tmeprog.explain.plots import figure_name
+    from tmeprog.tableio import check_output
+
+    check_output(folder, overwrite, "--figures", folder=True)
+    if overwrite or not folder.is_dir():
+        return
+    known = {figure_name("beeswarm"), figure_name("compartments")}
+    known |= {figure_name("waterfall", p) for p in patients}
+    held = sorted(p.name for p in folder.iterdir()
+                  if p.name in known or p.name.startswith("shap_03_dependence_"))
+    if held:
+        raise InputError(f"--figures {str(folder)!r} already holds {', '.join(held[:3])}; "
+                         "choose another folder or pass --overwrite")
+
+
+def _check_patients(patients: list[str], frame, source: str) -> None:
+    """Every ``--patient`` must be a sample of the input (checked before any work)."""
+    ids = {str(i) for i in frame.index}
+    unknown = [p for p in patients if p not in ids]
+    if unknown:
+        some = ", ".join(list(map(str, frame.index))[:5])
+        raise InputError(f"--patient {', '.join(unknown)}: no such sample in {source!r} "
+                         f"({len(ids)} samples, e.g. {some}); nothing was written")
+
+
 def explain(
     model_uri: str = typer.Argument(..., help="MLflow model URI (runs:/, models:/ or a path)."),
     input: str = typer.Argument(..., help="Cohort name or expression/feature file."),
@@ -53,12 +81,16 @@ def explain(
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
     from tmeprog.explain import explain_scorer, write_shap_table
     from tmeprog.explain.plots import save_figures
+    from tmeprog.tableio import check_output
 
     try:
         if output.suffix.lower() != ".parquet":
             raise InputError(f"output {str(output)!r}: use a .parquet file name")
-        if output.exists() and not overwrite:
-            raise InputError(f"{output} exists; pass --overwrite to replace it")
+        check_output(output, overwrite, "--output")
+        if patient and figures is None:
+            raise InputError("--patient draws a waterfall figure: give --figures FOLDER too")
+        if figures is not None:
+            _check_figures(figures, patient or [], overwrite)
         from tmeprog.scoring.model import load_served_model
 
         try:  # the loader batch scoring uses: store, alias, version and scorer checks
@@ -66,6 +98,7 @@ def explain(
         except InputError as exc:
             raise InputError(f"cannot load model {model_uri!r}: {exc}") from None
         frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind))
+        _check_patients(patient or [], frame, input)
         bg = None
         if background is not None:
             bg = _frame(load_input(background, clinical=None, scale=scale,

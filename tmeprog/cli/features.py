@@ -98,12 +98,11 @@ def features(
     immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
     from tmeprog.features.extractor import TMEFeatureExtractor
-    from tmeprog.tableio import table_format, write_table
+    from tmeprog.tableio import check_output, table_format, write_table
 
     try:
         table_format(output)
-        if output.exists() and not overwrite:
-            fail(f"{output} exists; pass --overwrite to replace it")
+        check_output(output, overwrite, "--output")
         cohort = load_input(input, clinical, scale, orientation, annotation, kind)
         ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
                                   extra_signatures=_user_signatures(signatures) or None,

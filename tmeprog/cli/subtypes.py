@@ -106,12 +106,11 @@ def subtypes(
     clinical assays.
     """
     from tmeprog.features.subtypes.summary import subtype_summary
-    from tmeprog.tableio import table_format, write_table
+    from tmeprog.tableio import check_output, table_format, write_table
 
     try:
         table_format(output)
-        if output.exists() and not overwrite:
-            common.fail(f"{output} exists; pass --overwrite to replace it")
+        check_output(output, overwrite, "--output")
         cohort = common.load_input(input, clinical, scale, orientation, annotation)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

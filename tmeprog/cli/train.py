@@ -74,8 +74,10 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of a training run."""
     from tmeprog.report.html import report_run
+    from tmeprog.tableio import check_output
 
     try:
+        check_output(output, overwrite, "--output")
         path = report_run(run_id, output, overwrite=overwrite, tracking_uri=tracking_uri)
     except TmeprogError as exc:
         fail(exc)

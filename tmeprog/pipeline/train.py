@@ -407,14 +407,19 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     import mlflow
 
     from tmeprog.pipeline import artifacts
+    from tmeprog.tableio import check_output
     from tmeprog.tracking.champion import decide_alias, register
     from tmeprog.tracking.failed_run import discard_failed_run
     from tmeprog.tracking.pyfunc import log_scorer
     from tmeprog.tracking.reachable import check_reachable
-    from tmeprog.tracking.store import ensure_experiment
+    from tmeprog.tracking.store import ensure_experiment, sqlite_path
     from tmeprog.tracking.store import tracking_uri as uri_in_force
 
-    check_reachable(uri_in_force(tracking_uri))  # a server that is down: say so before work
+    uri_now = uri_in_force(tracking_uri)
+    check_reachable(uri_now)  # a server that is down: say so before work
+    db = sqlite_path(uri_now)
+    if db is not None:  # a store that cannot be written: say so before work
+        check_output(db, overwrite=True, what="tracking store")
     t0 = time.perf_counter()
     caught: list[str] = []
     with _Steps(7, progress) as steps:

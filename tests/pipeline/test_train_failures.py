@@ -184,3 +184,30 @@ def test_a_clinical_only_cohort_trains_on_clinical_sets(tmp_path):
     out = train(load_config(cfg), tracking_uri=uri, progress=False, quick=True)
     assert out.champion["feature_set"] == "clinical"
     assert set(out.results["feature_set"]) == {"clinical"}
+
+
+def test_sigterm_during_registration_kills_the_run_and_keeps_the_champion(
+        champion_store, monkeypatch, capsys):
+    from tmeprog.cli.handler import Terminated
+
+    folder, uri = champion_store
+    client = _client(uri)
+    before = _champion(client)
+    versions = {str(v.version) for v in client.search_model_versions(f"name = '{NAME}'")}
+
+    def terminated(*args, **kwargs):
+        raise Terminated
+
+    monkeypatch.setattr(train_module, "_review", terminated)
+    status = run(app, ["train", "-c", str(_config(folder, "gse4335")), "--quick",
+                       "--tracking-uri", uri, "--set-champion"])  # the alias had moved
+    err = capsys.readouterr().err
+    assert status == codes.TERMINATED, err
+    assert err.rstrip().endswith("interrupted (terminated)")
+    client = _client(uri)
+    r = _last_run(client)
+    assert r.info.status == "KILLED"
+    assert not Path(r.info.artifact_uri.removeprefix("file://")).exists()
+    assert _champion(client) == before
+    assert {str(v.version) for v in client.search_model_versions(f"name = '{NAME}'")} \
+        == versions

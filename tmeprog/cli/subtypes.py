@@ -48,8 +48,9 @@ def _compute(cohort, centring: str, variant: str, min_genes: int | None, signatu
 
 
 def _print(summary: dict, coverage, name: str) -> None:
-    t = Table(title=f"PAM50 subtypes of {name} ({summary['variant']}, centring "
-                    f"{summary['centring']}; {summary['genes']['present']} of 50 genes)")
+    t = Table(title=common.cell(f"PAM50 subtypes of {name} ({summary['variant']}, centring "
+                                f"{summary['centring']}; {summary['genes']['present']} of "
+                                "50 genes)"))
     has_er = "er_agreement" in summary
     for col in ("subtype", "n", "share", "mean confidence") + (("ER-negative",) if has_er
                                                                 else ()):

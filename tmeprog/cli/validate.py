@@ -10,6 +10,7 @@ from tmeprog.cli.common import (
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
+    cell,
     emit_json,
     fail,
     note,
@@ -59,8 +60,8 @@ def validate(
         return
     for n in rep.notes:
         note(n)
-    t = Table(title=f"{rep.cohort}: {rep.endpoint}, n = {rep.n}, {rep.events} events "
-                    "(95% bootstrap CI)")
+    t = Table(title=cell(f"{rep.cohort}: {rep.endpoint}, n = {rep.n}, {rep.events} events "
+                         "(95% bootstrap CI)"))
     t.add_column("metric")
     models = list(dict.fromkeys(rep.metrics["model"]))
     for m in models:
@@ -78,7 +79,7 @@ def validate(
         for m in models:
             v, lo, hi = rep.value(m, "harrell_c", sub)
             parts.append(f"{m} {v:.3f} [{lo:.3f}, {hi:.3f}]")
-        out.print(f"{sub} (ER {rep.er_source}): Harrell C " + "; ".join(parts))
+        out.print(f"{sub} (ER {rep.er_source}): Harrell C " + "; ".join(parts), markup=False)
     out.print("Harrell C: sksurv concordance_index_censored; Uno C: concordance_index_ipcw, "
               "tau 60 months, censoring KM of the cohort")
     out.print(f"logged: run {run_id}")

@@ -232,8 +232,8 @@ def run(command: Callable[..., object], args: Sequence[str] | None = None,
         code = exc.code
         if code is None or isinstance(code, int):
             return code or 0
-        say(str(code))
-        return codes.SAMPLES_FAILED
+        say(f"error: {code}")
+        return codes.INTERNAL
     except typer.Abort as exc:  # the parser's wrapper of an end of input
         cause = exc.__cause__ or exc.__context__
         if cause is None or isinstance(cause, KeyboardInterrupt):

@@ -57,7 +57,8 @@ def score(
 
     Writes one row per sample (sample_id, scores, model_uri, model_version, coverage_warning);
     the output appears only when complete. Exit status: 0 all scored, 1 some samples failed
-    (with --keep-going; listed in OUT.failed.tsv), 2 error (no output written).
+    (with --keep-going; listed in OUT.failed.tsv), 2 usage or input error, 3 environment
+    (disk, permissions, tracking server); no output is written on an error.
     """
     from rich.progress import (
         BarColumn,

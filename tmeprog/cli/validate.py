@@ -41,7 +41,8 @@ def validate(
 
     Harrell and Uno C, time-dependent AUC and Brier score at the model's horizons,
     calibration, Kaplan-Meier by the model's risk groups, per ER status; logged as an MLflow
-    run tagged `validation`. Exit status 2 on bad input (nothing logged).
+    run tagged `validation`. Exit status 2 on bad input, 3 when the environment fails
+    (nothing logged).
     """
     from tmeprog.scoring.validate_run import log_validation
     from tmeprog.scoring.validate_run import validate as run_validate

@@ -99,9 +99,14 @@ def test_the_traceback_only_with_debug(capsys, monkeypatch):
     assert "Traceback" in err and "internal error: ZeroDivisionError" in err
 
 
-def test_undecodable_text_names_the_file_and_the_encoding(capsys, tmp_path):
+@pytest.mark.parametrize(("data", "looks", "line"), [
+    ("sample\tgrade\nP1\tgrade élevé\n".encode("latin-1"), "Windows-1252 / latin-1", 2),
+    ("sample\tgrade\nP1\t2\n".encode("utf-16"), "UTF-16", 1),
+    (b"PK\x03\x04\x00\x00\x80\x81" * 50, "binary data", 1),
+])
+def test_undecodable_text_names_the_file_and_the_encoding(capsys, tmp_path, data, looks, line):
     bad = tmp_path / "clinical.tsv"
-    bad.write_bytes("sample\tgrade\nP1\tgrade élevé\n".encode("latin-1"))
+    bad.write_bytes(data)
 
     app = typer.Typer()
 
@@ -117,7 +122,7 @@ def test_undecodable_text_names_the_file_and_the_encoding(capsys, tmp_path):
     err = capsys.readouterr().err
     assert got == codes.USAGE
     assert str(bad) in err and "utf-8" in err and "save it as UTF-8" in err
-    assert "it looks like" in err
+    assert f"it looks like {looks}" in err and f"at line {line}," in err
     assert "Traceback" not in err
 
 

@@ -95,17 +95,48 @@ def _damaged_gzip(args: Sequence[str]) -> str | None:
     return None
 
 
-def _decode_message(exc: UnicodeDecodeError, args: Sequence[str]) -> str:
-    from charset_normalizer import from_bytes
+#: Names of the encodings :func:`tmeprog.textio.detect_encoding` returns, as users know them.
+ENCODING_NAMES = {"cp1252": "Windows-1252 / latin-1", "latin-1": "latin-1",
+                  "utf-16": "UTF-16", "utf-32": "UTF-32", "utf-8-sig": "UTF-8"}
 
+
+def _detected(head: bytes) -> str:
+    """What the bytes look like, in words."""
+    from tmeprog.errors import InputError
+    from tmeprog.textio import detect_encoding
+
+    try:
+        enc = detect_encoding(head)
+    except InputError:
+        return "it looks like binary data (NUL bytes)"
+    if enc != "utf-8-sig":
+        return f"it looks like {ENCODING_NAMES.get(enc, enc)}"
+    try:  # a short file, or the bad byte near the end: cp1252 reads most Western text
+        head.decode("cp1252")
+        return f"it looks like {ENCODING_NAMES['cp1252']}"
+    except UnicodeDecodeError:
+        return f"it looks like {ENCODING_NAMES['latin-1']}"
+
+
+def _decode_message(exc: UnicodeDecodeError, args: Sequence[str]) -> str:
     obj = exc.object if isinstance(exc.object, bytes | bytearray) else b""
-    best = from_bytes(bytes(obj[:1 << 16])).best() if obj else None
-    detected = f"it looks like {best.encoding}" if best is not None else (
-        "its encoding could not be detected")
     name = _undecodable_file(exc, args)
+    head = bytes(obj)
+    if name is not None:
+        with open(name, "rb") as fh:
+            head = fh.read(1 << 20)
+    detected = _detected(head) if head else "its encoding could not be detected"
+    at = f"offset {exc.start}"
+    if name is not None:
+        lead = max(0, exc.start - 16)
+        pos = head.find(bytes(obj[lead:exc.end + 16]))
+        if pos >= 0:
+            pos += exc.start - lead
+            line = head[:pos].count(b"\n") + 1
+            at = f"line {line}, byte {pos}"
     where = f"{name!r} " if name else "an input file "
-    return (f"{where}is not valid {exc.encoding} text (byte {obj[exc.start:exc.start + 1]!r} "
-            f"at offset {exc.start}; {detected}); save it as UTF-8 text")
+    return (f"{where}is not valid {exc.encoding} text ({obj[exc.start:exc.start + 1]!r} at "
+            f"{at}; {detected}); save it as UTF-8 text")
 
 
 def _mlflow_code(exc: BaseException) -> tuple[int, str] | None:

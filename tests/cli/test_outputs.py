@@ -112,3 +112,24 @@ def test_train_into_an_unwritable_store_exits_3_before_work(unwritable, capsys):
     assert status == codes.ENVIRONMENT, err
     assert "tracking store" in err and "cannot be written" in err
     assert took < 10, f"refused only after {took:.1f} s"
+
+
+def test_disk_full_while_writing_exits_3_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import pandas as pd
+
+    real = pd.DataFrame.to_csv
+
+    def half_then_full(self, path, *args, **kwargs):
+        real(self.iloc[:3], path, *args, **kwargs)  # part of the file is on disk
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_full)
+    out = tmp_path / "out" / "features.tsv"
+    status = run(app, ["features", "gse4335", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == codes.ENVIRONMENT, err
+    assert "no space left on the device" in err and "Traceback" not in err
+    assert not out.exists()
+    assert [p.name for p in out.parent.iterdir()] == []  # no temporary file left either

@@ -18,3 +18,12 @@ class UnknownCohortError(TmeprogError, KeyError):
 
 class DownloadError(TmeprogError, OSError):
     """A public file could not be fetched (offline, moved, or hash mismatch)."""
+
+
+class EnvironmentFault(TmeprogError, OSError):
+    """The machine, not the input: disk, permissions, a tracking server that does not answer
+    (exit status 3)."""
+
+
+class TrackingUnreachable(EnvironmentFault, ConnectionError):
+    """The tracking server named by the tracking URI does not answer."""

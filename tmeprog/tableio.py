@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tmeprog.errors import InputError
+from tmeprog.errors import EnvironmentFault, InputError
 
 FORMATS = (".parquet", ".tsv", ".csv")
 
@@ -21,6 +21,58 @@ def table_format(path: str | Path) -> str:
     if suffix not in FORMATS:
         raise InputError(f"output {str(path)!r}: use a .parquet, .tsv or .csv file name")
     return suffix
+
+
+def check_output(path: str | Path, overwrite: bool = False, what: str = "output",
+                 folder: bool = False) -> Path:
+    """Check, before any work, that ``path`` may be written; nothing is left behind.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file (or folder, with ``folder=True``).
+    overwrite : bool
+        An existing file may be replaced (folders: existing files are checked by the writer).
+    what : str
+        What the path is, for the message (``--output``, ``--figures`` ...).
+    folder : bool
+        ``path`` is a folder to write into (created when absent).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        When the file exists without ``overwrite``, or the path is of the wrong kind.
+    EnvironmentFault
+        When the folder it goes into (or its nearest existing parent) cannot be written.
+    """
+    out = Path(path)
+    if folder:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{what} {str(out)!r} is a file; give a folder")
+        where = out
+    else:
+        if out.is_dir():
+            raise InputError(f"{what} {str(out)!r} is a folder; give a file name")
+        if out.exists() and not overwrite:
+            raise InputError(f"{what} {str(out)!r} exists; pass --overwrite to replace it")
+        where = out.parent
+    probe = where.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{what} {str(out)!r}: {probe} is a file, not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".tmeprog-write-check.")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise EnvironmentFault(f"{what} {str(out)!r} cannot be written: folder {probe}: "
+                               f"{exc.strerror or exc}; choose a writable folder") from None
+    return out
 
 
 @contextmanager

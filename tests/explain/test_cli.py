@@ -66,3 +66,52 @@ def test_explain_command_writes_table_and_figures(saved_model, surv_years, tmp_p
                                    str(tmp_path / "x.parquet")])
     assert bad.exit_code == 2 and "cannot load model" in bad.output
     assert pd.read_parquet(out).shape[0] == 40
+
+
+def _inputs(tmp_path, surv_years):
+    X, _ = surv_years
+    X.drop(columns="age").iloc[:40].rename_axis("sample_id").to_csv(tmp_path / "f.tsv",
+                                                                     sep="\t")
+    X[["age"]].iloc[:40].rename_axis("sample_id").to_csv(tmp_path / "c.tsv", sep="\t")
+    return ["--kind", "features", "--clinical", str(tmp_path / "c.tsv")]
+
+
+def test_an_unknown_patient_is_refused_before_anything_is_written(saved_model, surv_years,
+                                                                  tmp_path):
+    path, _ = saved_model
+    out, figs = tmp_path / "out" / "shap.parquet", tmp_path / "figs"
+    res = CliRunner().invoke(app, ["explain", str(path), str(tmp_path / "f.tsv"),
+                                   *_inputs(tmp_path, surv_years), "-o", str(out),
+                                   "--figures", str(figs), "--patient", "NO-SUCH-ID"])
+    assert res.exit_code == 2, res.output
+    assert "--patient NO-SUCH-ID: no such sample" in " ".join(res.output.split())
+    assert not out.exists() and not out.parent.exists() and not figs.exists()
+
+
+def test_a_known_patient_gets_a_waterfall(saved_model, surv_years, tmp_path):
+    path, _ = saved_model
+    X, _ = surv_years
+    pid = str(X.index[3])
+    figs = tmp_path / "figs"
+    res = CliRunner().invoke(app, ["explain", str(path), str(tmp_path / "f.tsv"),
+                                   *_inputs(tmp_path, surv_years), "-o",
+                                   str(tmp_path / "s.parquet"), "--figures", str(figs),
+                                   "--patient", pid])
+    assert res.exit_code == 0, res.output
+    assert any(p.name.startswith("shap_04_waterfall_") for p in figs.iterdir())
+
+
+def test_patient_without_figures_and_existing_figures_are_refused_first(saved_model,
+                                                                        surv_years, tmp_path):
+    path, _ = saved_model
+    base = ["explain", str(path), str(tmp_path / "f.tsv"), *_inputs(tmp_path, surv_years),
+            "-o", str(tmp_path / "s.parquet")]
+    res = CliRunner().invoke(app, [*base, "--patient", "x"])
+    assert res.exit_code == 2 and "give --figures" in res.output
+    figs = tmp_path / "figs"
+    figs.mkdir()
+    (figs / "shap_01_beeswarm.png").write_bytes(b"old")
+    res = CliRunner().invoke(app, [*base, "--figures", str(figs)])
+    assert res.exit_code == 2 and "already holds shap_01_beeswarm.png" in res.output
+    assert not (tmp_path / "s.parquet").exists()
+    assert (figs / "shap_01_beeswarm.png").read_bytes() == b"old"

@@ -41,15 +41,16 @@ app.command("profile")(profile)
 def main() -> None:
     """The ``tmeprog`` command: run it, then leave without tearing down every module.
 
+    Every failure is reported in one line with the status of :mod:`tmeprog.cli.exit_codes`
+    (:func:`tmeprog.cli.handler.run`).
+
     With the scientific stack loaded, Python's own teardown takes about a second after the
     work is done. Exit handlers still run (e.g. MLflow ending an active run) and output is
     flushed; while another non-daemon thread is alive, Python exits the usual way.
     """
-    try:
-        app(prog_name="tmeprog")
-    except SystemExit as exc:
-        leave(exc.code)
-    leave(0)
+    from tmeprog.cli.handler import run
+
+    leave(run(app))
 
 
 def leave(code: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tmeprog.cli.common import (
@@ -12,10 +13,12 @@ from tmeprog.cli.common import (
     KIND_OPT,
     ORIENT_OPT,
     SCALE_OPT,
+    cell,
     emit_json,
     fail,
     load_input,
     out,
+    say,
 )
 from tmeprog.errors import TmeprogError
 
@@ -38,9 +41,9 @@ def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     for col in ("name", "samples", "genes", "endpoints", "offline", "cached", "source"):
         t.add_column(col)
     for r in recs:
-        t.add_row(r["name"], str(r["n_samples"] or "-"), str(r["n_genes"] or "-"),
+        t.add_row(cell(r["name"]), str(r["n_samples"] or "-"), str(r["n_genes"] or "-"),
                   ",".join(r["endpoints"]) or "-", "yes" if r["offline"] else "no",
-                  "yes" if r["cached"] else "no", r["source"] or r["description"])
+                  "yes" if r["cached"] else "no", cell(r["source"] or r["description"]))
     out.print(t)
 
 
@@ -68,21 +71,22 @@ def cohorts_show(
     if as_json:
         emit_json(info)
         return
-    out.print(f"[bold]{info['name']}[/]: {info['n_samples']} samples, {info['n_genes']} genes")
+    out.print(f"[bold]{escape(info['name'])}[/]: {info['n_samples']} samples, "
+              f"{info['n_genes']} genes")
     for key in ("source", "platform", "scale", "citation", "licence", "description"):
-        out.print(f"  {key}: {info[key]}", highlight=False)
-    out.print(f"  clinical: {', '.join(info['clinical']) or '-'}")
+        say(f"  {key}: {info[key]}")
+    say(f"  clinical: {', '.join(info['clinical']) or '-'}")
     for ep, d in info["endpoints"].items():
         extra = (f"{d['n']} patients, {d['events']} events, median follow-up "
                  f"{d['median_follow_up_months']:.1f} months" if d["kind"] == "survival"
                  else f"{d['n']} patients, {d['positives']} positive")
-        out.print(f"  endpoint {ep}: {d['definition']} ({extra})", highlight=False)
+        say(f"  endpoint {ep}: {d['definition']} ({extra})")
     if info["pipeline_endpoint"]:
         out.print(f"  modelled endpoint with \\[data] endpoint = 'auto': "
                   f"{info['pipeline_endpoint']} (pooling it with other endpoints needs "
                   "\\[data] pool_endpoints = true)", highlight=False)
     for line in info["report"]:
-        out.print(f"  [dim]{line}[/]", highlight=False)
+        out.print(f"  [dim]{escape(str(line))}[/]", highlight=False)
 
 
 @cohorts_app.command("fetch")

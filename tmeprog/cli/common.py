@@ -15,9 +15,36 @@ err = Console(stderr=True)
 
 
 def fail(exc: Exception | str) -> NoReturn:
-    """Print one clear error line on stderr and exit with status 2."""
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+    """Print one clear error line on stderr and exit: status 2 for a usage or input error,
+    3 when the environment failed (:mod:`tmeprog.cli.exit_codes`)."""
+    from tmeprog.cli.exit_codes import USAGE
+    from tmeprog.cli.handler import classify
+
+    code, message = (USAGE, exc) if isinstance(exc, str) else classify(exc)
+    err.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=code)
+
+
+def warn(message: object) -> None:
+    """Print ``warning: message`` on stderr; the message is plain text (no markup)."""
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False)
+
+
+def note(message: object) -> None:
+    """Print ``note: message`` on stderr as plain text."""
+    err.print(f"note: {message}", highlight=False, markup=False)
+
+
+def say(text: object, console: Console | None = None) -> None:
+    """Print a line of text that may hold user names or paths, without markup."""
+    (console or out).print(str(text), highlight=False, markup=False)
+
+
+def cell(text: object):
+    """A table cell shown as written (``[x]`` in a name is not markup)."""
+    from rich.text import Text
+
+    return Text(str(text))
 
 
 def emit_json(obj) -> None:
@@ -45,14 +72,18 @@ ALLOW_MISSING_OPT = typer.Option(False, "--allow-missing-covariates",
                                       "that cannot be read: their covariates are imputed and "
                                       "counted (default: an error).")
 def _say_store(value: str | None) -> str | None:
-    """Print which tracking store the command uses (stderr), then pass the option on."""
+    """Print which tracking store the command uses (stderr), check that a tracking server
+    answers (before any work), then pass the option on."""
     import sys
 
     if any(a in ("--help", "-h") for a in sys.argv):
         return value
+    from tmeprog.tracking.reachable import check_reachable
     from tmeprog.tracking.store import tracking_uri
 
-    err.print(f"tracking store: {tracking_uri(value)}", highlight=False, markup=False)
+    uri = tracking_uri(value)
+    err.print(f"tracking store: {uri}", highlight=False, markup=False)
+    check_reachable(uri)
     return value
 
 

@@ -32,12 +32,14 @@ def convert(
     from tmeprog.scoring.inputs import choose_orientation
     from tmeprog.scoring.matrix_store import matrix_format, write_matrix
     from tmeprog.scoring.reader import inspect_table, open_reader
+    from tmeprog.tableio import check_output
 
     try:
         if matrix_format(target) is None:
             raise TmeprogError(f"output {str(target)!r}: name it .h5ad or .zarr")
         if target.exists() and not overwrite:
             raise TmeprogError(f"output {str(target)!r} exists; pass --overwrite to replace it")
+        check_output(target, overwrite=True, what="output")
         if source.resolve() == target.resolve():
             raise TmeprogError("input and output are the same path; write to a new name")
         layout = inspect_table(source)

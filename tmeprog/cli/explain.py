@@ -15,10 +15,10 @@ from tmeprog.cli.common import (
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
-    err,
     fail,
     load_input,
-    out,
+    say,
+    warn,
 )
 from tmeprog.errors import InputError, TmeprogError
 
@@ -32,6 +32,34 @@ def _frame(cohort):
     clin = cohort.clinical.drop(columns=[c for c in cohort.clinical.columns
                                          if c in table.columns])
     return pd.concat([table, clin.reindex(table.index)], axis=1)
+
+
+def _check_figures(folder: Path, patients: list[str], overwrite: bool) -> None:
+    """Refuse, before any work, a figures folder that cannot be written or already holds
+    figures (without --overwrite)."""
+    from tmeprog.explain.plots import figure_name
+    from tmeprog.tableio import check_output
+
+    check_output(folder, overwrite, "--figures", folder=True)
+    if overwrite or not folder.is_dir():
+        return
+    known = {figure_name("beeswarm"), figure_name("compartments")}
+    known |= {figure_name("waterfall", p) for p in patients}
+    held = sorted(p.name for p in folder.iterdir()
+                  if p.name in known or p.name.startswith("shap_03_dependence_"))
+    if held:
+        raise InputError(f"--figures {str(folder)!r} already holds {', '.join(held[:3])}; "
+                         "choose another folder or pass --overwrite")
+
+
+def _check_patients(patients: list[str], frame, source: str) -> None:
+    """Every ``--patient`` must be a sample of the input (checked before any work)."""
+    ids = {str(i) for i in frame.index}
+    unknown = [p for p in patients if p not in ids]
+    if unknown:
+        some = ", ".join(list(map(str, frame.index))[:5])
+        raise InputError(f"--patient {', '.join(unknown)}: no such sample in {source!r} "
+                         f"({len(ids)} samples, e.g. {some}); nothing was written")
 
 
 def explain(
@@ -55,12 +83,16 @@ def explain(
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
     from tmeprog.explain import explain_scorer, write_shap_table
     from tmeprog.explain.plots import save_figures
+    from tmeprog.tableio import check_output
 
     try:
         if output.suffix.lower() != ".parquet":
             raise InputError(f"output {str(output)!r}: use a .parquet file name")
-        if output.exists() and not overwrite:
-            raise InputError(f"{output} exists; pass --overwrite to replace it")
+        check_output(output, overwrite, "--output")
+        if patient and figures is None:
+            raise InputError("--patient draws a waterfall figure: give --figures FOLDER too")
+        if figures is not None:
+            _check_figures(figures, patient or [], overwrite)
         from tmeprog.scoring.model import load_served_model
 
         try:  # the loader batch scoring uses: store, alias, version and scorer checks
@@ -69,6 +101,7 @@ def explain(
             raise InputError(f"cannot load model {model_uri!r}: {exc}") from None
         frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind,
                                    allow_missing_covariates))
+        _check_patients(patient or [], frame, input)
         bg = None
         if background is not None:
             bg = _frame(load_input(background, clinical=None, scale=scale,
@@ -77,7 +110,7 @@ def explain(
             warnings.simplefilter("always")
             res = explain_scorer(scorer, frame, bg, n_jobs=jobs)
         for w in caught:
-            err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+            warn(w.message)
         output.parent.mkdir(parents=True, exist_ok=True)
         write_shap_table(res, output, overwrite=overwrite)
         paths = []
@@ -85,7 +118,7 @@ def explain(
             paths = save_figures(res, figures, patients=patient or None, overwrite=overwrite)
     except TmeprogError as exc:
         fail(exc)
-    out.print(f"{res.values.shape[0]} samples x {res.values.shape[1]} features -> {output} "
-              f"(SHAP on {res.output}; base {res.base_value:.4g})")
+    say(f"{res.values.shape[0]} samples x {res.values.shape[1]} features -> {output} "
+        f"(SHAP on {res.output}; base {res.base_value:.4g})")
     for p in paths:
-        out.print(f"figure -> {p}")
+        say(f"figure -> {p}")

@@ -16,11 +16,14 @@ from tmeprog.cli.common import (
     KIND_OPT,
     ORIENT_OPT,
     SCALE_OPT,
+    cell,
     emit_json,
     err,
     fail,
     load_input,
     out,
+    say,
+    warn,
 )
 from tmeprog.errors import TmeprogError
 
@@ -76,7 +79,7 @@ def _block_options(cohort, deconvolution: str | None, pathways: str | None,
         err.print(f"quanTIseq on {cohort.name}: {'microarray' if opts['arrays'] else 'RNA-seq'}"
                   f", {'tumour' if opts['tumor'] else 'non-tumour'} mode, expression un-logged as "
                   f"{'2^x - 1' if opts['expression_scale'] == 'log2p1' else '2^x'}",
-                  highlight=False)
+                  highlight=False, markup=False)
     return opts
 
 
@@ -105,12 +108,11 @@ def features(
     immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
     from tmeprog.features.extractor import TMEFeatureExtractor
-    from tmeprog.tableio import table_format, write_table
+    from tmeprog.tableio import check_output, table_format, write_table
 
     try:
         table_format(output)
-        if output.exists() and not overwrite:
-            fail(f"{output} exists; pass --overwrite to replace it")
+        check_output(output, overwrite, "--output")
         cohort = load_input(input, clinical, scale, orientation, annotation, kind,
                             allow_missing_covariates, duplicates)
         ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
@@ -128,12 +130,12 @@ def features(
                              f"data ({expr.shape[1]} genes); check that the columns are gene "
                              "symbols of a genome-wide assay, or lower --coverage-threshold")
         for w in caught:
-            err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+            warn(w.message)
         table = _with_stil(table, cohort, calibrate_til)
         write_table(table, output, overwrite=overwrite)
     except TmeprogError as exc:
         fail(exc)
-    out.print(f"{table.shape[0]} samples x {table.shape[1]} features -> {output}")
+    say(f"{table.shape[0]} samples x {table.shape[1]} features -> {output}")
 
 
 def _with_stil(table, cohort, calibrate: bool):
@@ -185,12 +187,13 @@ def signatures_check(
     if as_json:
         emit_json(cov.to_dict(orient="records"))
         return
-    t = Table(title=f"signature coverage in {cohort.name} (threshold {coverage_threshold:.0%})")
+    t = Table(title=cell(f"signature coverage in {cohort.name} "
+                         f"(threshold {coverage_threshold:.0%})"))
     for col in ("feature", "genes", "present", "coverage", "ok", "missing"):
         t.add_column(col)
     for r in cov.itertuples():
         miss = r.missing.split(",") if r.missing else []
-        t.add_row(r.feature, str(r.n_genes), str(r.n_present), f"{r.coverage:.0%}",
+        t.add_row(cell(r.feature), str(r.n_genes), str(r.n_present), f"{r.coverage:.0%}",
                   "yes" if r.ok else "[red]NaN[/]",
-                  ", ".join(miss[:8]) + (" ..." if len(miss) > 8 else ""))
+                  cell(", ".join(miss[:8]) + (" ..." if len(miss) > 8 else "")))
     out.print(t)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from tmeprog.cli.common import (
     ALLOW_MISSING_OPT,
@@ -16,7 +17,9 @@ from tmeprog.cli.common import (
     emit_json,
     err,
     fail,
+    note,
     out,
+    warn,
 )
 from tmeprog.errors import TmeprogError
 
@@ -62,7 +65,8 @@ def score(
     and, for models with clinical covariates, imputed_covariates); every sample needs a row
     of --clinical unless --allow-missing-covariates. The output appears only when complete.
     Exit status: 0 all scored, 1 some samples failed (with --keep-going; listed in
-    OUT.failed.tsv), 2 error (no output written).
+    OUT.failed.tsv), 2 usage or input error, 3 environment (disk, permissions, tracking
+    server); no output is written on an error.
     """
     from rich.progress import (
         BarColumn,
@@ -99,9 +103,9 @@ def score(
         emit_json(res.to_json())
     else:
         for n in res.notes:
-            err.print(f"note: {n}", highlight=False)
+            note(n)
         for w in res.warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False)
+            warn(w)
         secs = res.scoring_seconds
         rate = res.n_scored / secs if secs > 0 else float("nan")
         resumed = f", {res.n_resumed} resumed" if res.n_resumed else ""
@@ -109,8 +113,9 @@ def score(
         out.print(f"{res.n_scored} samples scored with {res.model_uri}{version} in "
                   f"{res.seconds:.1f} s ({rate:.0f} samples/s once loaded; {res.n_chunks} chunks "
                   f"of {res.chunk_size}{resumed}; {res.engine} engine, {res.workers} worker"
-                  f"{'s' if res.workers > 1 else ''}) -> {res.output}", highlight=False)
+                  f"{'s' if res.workers > 1 else ''}) -> {res.output}", highlight=False,
+                  markup=False)
     if res.n_failed:
-        err.print(f"[bold red]{res.n_failed} samples failed[/]; listed in {res.failed_output}",
-                  highlight=False)
+        err.print(f"[bold red]{res.n_failed} samples failed[/]; listed in "
+                  f"{escape(str(res.failed_output))}", highlight=False)
         raise typer.Exit(code=1)

@@ -48,8 +48,9 @@ def _compute(cohort, centring: str, variant: str, min_genes: int | None, signatu
 
 
 def _print(summary: dict, coverage, name: str) -> None:
-    t = Table(title=f"PAM50 subtypes of {name} ({summary['variant']}, centring "
-                    f"{summary['centring']}; {summary['genes']['present']} of 50 genes)")
+    t = Table(title=common.cell(f"PAM50 subtypes of {name} ({summary['variant']}, centring "
+                                f"{summary['centring']}; {summary['genes']['present']} of "
+                                "50 genes)"))
     has_er = "er_agreement" in summary
     for col in ("subtype", "n", "share", "mean confidence") + (("ER-negative",) if has_er
                                                                 else ()):
@@ -108,12 +109,11 @@ def subtypes(
     clinical assays.
     """
     from tmeprog.features.subtypes.summary import subtype_summary
-    from tmeprog.tableio import table_format, write_table
+    from tmeprog.tableio import check_output, table_format, write_table
 
     try:
         table_format(output)
-        if output.exists() and not overwrite:
-            common.fail(f"{output} exists; pass --overwrite to replace it")
+        check_output(output, overwrite, "--output")
         cohort = common.load_input(input, clinical, scale, orientation, annotation,
                                    allow_missing_covariates=allow_missing_covariates,
                                    duplicates=duplicates)
@@ -125,9 +125,9 @@ def subtypes(
     except TmeprogError as exc:
         common.fail(exc)
     for msg in dict.fromkeys(str(w.message) for w in caught):
-        common.err.print(f"[yellow]warning:[/] {msg}", highlight=False)
+        common.warn(msg)
     if as_json:
         common.emit_json({"cohort": cohort.name, "output": str(output), **summary})
         return
     _print(summary, coverage, cohort.name)
-    common.out.print(f"{len(calls)} samples -> {output}")
+    common.say(f"{len(calls)} samples -> {output}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import TRACKING_OPT, emit_json, err, fail, out
+from tmeprog.cli.common import TRACKING_OPT, emit_json, fail, out, say, warn
 from tmeprog.errors import TmeprogError
 
 
@@ -24,6 +24,9 @@ def train(
                                       "or one-column gene list: build every feature on these "
                                       "genes only (a model for a cohort or panel before "
                                       "scoring it)."),
+    set_champion: bool = typer.Option(False, "--set-champion", help="Point @champion at the "
+                                      "new model even when the current champion was trained "
+                                      "on another task or endpoint."),
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
     from tmeprog.pipeline.config import load_config
@@ -33,14 +36,16 @@ def train(
     try:
         cfg = load_config(config)
         res = run_train(cfg, cohort or None, tracking_uri=tracking_uri, quick=quick,
-                        gene_universe=gene_universe)
+                        gene_universe=gene_universe, set_champion=set_champion)
     except TmeprogError as exc:
         fail(exc)
+    if not res.alias_moved:
+        warn(res.alias_reason)
     if as_json:
         emit_json(res.to_json())
         return
     for w in res.warnings[:20]:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        warn(w)
     r = res.results
     main = r[(r["metric"] == cfg.selection.metric) & r["feature_set"].isin(
         SPEC_SETS)]
@@ -69,9 +74,11 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of a training run."""
     from tmeprog.report.html import report_run
+    from tmeprog.tableio import check_output
 
     try:
+        check_output(output, overwrite, "--output")
         path = report_run(run_id, output, overwrite=overwrite, tracking_uri=tracking_uri)
     except TmeprogError as exc:
         fail(exc)
-    out.print(f"report -> {path}")
+    say(f"report -> {path}")

@@ -97,7 +97,7 @@ def ui(
     proc = subprocess.Popen(cmd, start_new_session=True)
     code = 0
     try:
-        out.print(f"starting the MLflow UI on {url} (store {uri}) ...")
+        out.print(f"starting the MLflow UI on {url} (store {uri}) ...", markup=False)
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers(url):
             if proc.poll() is not None:
@@ -106,7 +106,7 @@ def ui(
             if time.monotonic() > deadline:
                 fail(f"the MLflow server did not answer on {url} within {START_TIMEOUT:.0f} s")
             time.sleep(0.5)
-        out.print(f"ready: {url} ; Ctrl-C to stop")
+        out.print(f"ready: {url} ; Ctrl-C to stop", markup=False)
         code = proc.wait()
     except KeyboardInterrupt:
         out.print("interrupted: stopping the MLflow UI")

@@ -12,9 +12,10 @@ from tmeprog.cli.common import (
     ORIENT_OPT,
     SCALE_OPT,
     TRACKING_OPT,
+    cell,
     emit_json,
-    err,
     fail,
+    note,
     out,
 )
 from tmeprog.errors import TmeprogError
@@ -44,7 +45,8 @@ def validate(
 
     Harrell and Uno C, time-dependent AUC and Brier score at the model's horizons,
     calibration, Kaplan-Meier by the model's risk groups, per ER status; logged as an MLflow
-    run tagged `validation`. Exit status 2 on bad input (nothing logged).
+    run tagged `validation`. Exit status 2 on bad input, 3 when the environment fails
+    (nothing logged).
     """
     from tmeprog.scoring.validate_run import log_validation
     from tmeprog.scoring.validate_run import validate as run_validate
@@ -64,9 +66,9 @@ def validate(
         emit_json(rep.to_json() | {"run_id": run_id})
         return
     for n in rep.notes:
-        err.print(f"note: {n}", highlight=False)
-    t = Table(title=f"{rep.cohort}: {rep.endpoint}, n = {rep.n}, {rep.events} events "
-                    "(95% bootstrap CI)")
+        note(n)
+    t = Table(title=cell(f"{rep.cohort}: {rep.endpoint}, n = {rep.n}, {rep.events} events "
+                         "(95% bootstrap CI)"))
     t.add_column("metric")
     models = list(dict.fromkeys(rep.metrics["model"]))
     for m in models:
@@ -84,7 +86,7 @@ def validate(
         for m in models:
             v, lo, hi = rep.value(m, "harrell_c", sub)
             parts.append(f"{m} {v:.3f} [{lo:.3f}, {hi:.3f}]")
-        out.print(f"{sub} (ER {rep.er_source}): Harrell C " + "; ".join(parts))
+        out.print(f"{sub} (ER {rep.er_source}): Harrell C " + "; ".join(parts), markup=False)
     out.print("Harrell C: sksurv concordance_index_censored; Uno C: concordance_index_ipcw, "
               "tau 60 months, censoring KM of the cohort")
     out.print(f"logged: run {run_id}")

@@ -10,7 +10,10 @@ Steps (each shown with a progress bar on stderr):
 4. choose the champion by the configured metric and scheme, refit it (with the same inner
    tuning) on all samples, wrap it with the feature extractor into one scorer;
 5. log config, provenance, fingerprints, results with CIs, figures, SHAP summaries and the
-   pyfunc model to MLflow; register the model and point the ``champion`` alias at it.
+   pyfunc model to MLflow; register the model and point the ``champion`` alias at it when the
+   current champion was trained on the same task and endpoints (or on request, see
+   :mod:`tmeprog.tracking.champion`). A failure here ends the run as FAILED, removes what it
+   logged and leaves the alias where it was (:mod:`tmeprog.tracking.failed_run`).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class TrainOutcome:
     champion: dict
     runtime_seconds: float
     warnings: list[str] = field(default_factory=list)
+    alias_moved: bool = True
+    alias_reason: str = ""
 
     def to_json(self) -> dict:
         """The ``--json`` document of ``tmeprog train``."""
@@ -74,6 +79,7 @@ class TrainOutcome:
         return {"run_id": self.run_id, "experiment": self.experiment,
                 "model_uri": self.model_uri, "champion": self.champion,
                 "runtime_seconds": round(self.runtime_seconds, 1),
+                "champion_alias": {"moved": self.alias_moved, "reason": self.alias_reason},
                 "results": rows(spec), "other_results": rows(other)}
 
 
@@ -229,8 +235,14 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()
 
 def _feature_sets(cfg: PipelineConfig, ts: TrainingSet, F: pd.DataFrame | None):
     sets = list(cfg.models.feature_sets)
-    if F is None:
-        sets = [s for s in sets if s == "clinical"]
+    if F is None and any(s != "clinical" for s in sets):
+        tme = [s for s in sets if s != "clinical"]
+        names = ", ".join(c.name for c in ts.cohorts)
+        raise InputError(f"[models] feature_sets asks for {', '.join(tme)}, but the training "
+                         f"cohorts ({names}) hold no gene expression or TME feature table "
+                         "(clinical data only), so no TME feature can be built; train with "
+                         "[models] feature_sets = [\"clinical\"], or add cohorts with "
+                         "expression")
     if cfg.task.kind == "prognosis":
         from tmeprog.models.feature_sets import design_matrices
 
@@ -370,7 +382,8 @@ def serving_endpoint(ts: TrainingSet) -> str:
 
 
 def _review(run_id: str, cfg: PipelineConfig, ts: TrainingSet, champion: dict,
-            results: pd.DataFrame, tags: dict[str, str]) -> None:
+            results: pd.DataFrame, tags: dict[str, str], version: str,
+            alias_reason: str, alias_moved: bool, tracking_uri: str | None = None) -> None:
     """Run description, searchable tags, the HTML report as an artifact, champion version
     described and tagged (see :mod:`tmeprog.tracking.review`)."""
     import tempfile
@@ -381,20 +394,22 @@ def _review(run_id: str, cfg: PipelineConfig, ts: TrainingSet, champion: dict,
 
     desc = run_description(champion, [c.name for c in ts.cohorts], dict(ts.endpoints),
                            bool(ts.mixed_endpoints), results)
+    desc += f"\n\n**Champion alias:** {alias_reason}"
     review_tags = {"cohorts": tags["cohorts"], "endpoint": tags["endpoint"],
                    "feature_set": champion["feature_set"], "family": champion["model"],
-                   "champion": "true", "validation": champion["validation"],
+                   "champion": str(alias_moved).lower(), "validation": champion["validation"],
                    f"headline.{champion['metric']}": f"{champion['value']:.3f}"}
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.html"
-        report_run(run_id, report)
+        report_run(run_id, report, tracking_uri=tracking_uri)
         log_review(run_id, desc, review_tags, cfg.task.registered_model, "champion",
-                   files=[(report, "report")])
+                   files=[(report, "report")], version=version)
 
 
 def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
           tracking_uri: str | None = None, progress: bool = True,
-          quick: bool = False, gene_universe: str | None = None) -> TrainOutcome:
+          quick: bool = False, gene_universe: str | None = None,
+          set_champion: bool = False) -> TrainOutcome:
     """Run a training pipeline end to end and track it in MLflow.
 
     Parameters
@@ -412,6 +427,9 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     gene_universe : str, optional
         Expression file, registered cohort or one-column gene list: every feature is built
         on these genes only (:mod:`tmeprog.pipeline.gene_universe`).
+    set_champion : bool
+        Move the ``@champion`` alias onto the new model even when the current champion was
+        trained on another task or endpoint (:mod:`tmeprog.tracking.champion`).
 
     Returns
     -------
@@ -420,9 +438,19 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     import mlflow
 
     from tmeprog.pipeline import artifacts
-    from tmeprog.tracking.pyfunc import log_scorer, register_champion
-    from tmeprog.tracking.store import ensure_experiment
+    from tmeprog.tableio import check_output
+    from tmeprog.tracking.champion import decide_alias, register
+    from tmeprog.tracking.failed_run import discard_failed_run
+    from tmeprog.tracking.pyfunc import log_scorer
+    from tmeprog.tracking.reachable import check_reachable
+    from tmeprog.tracking.store import ensure_experiment, sqlite_path
+    from tmeprog.tracking.store import tracking_uri as uri_in_force
 
+    uri_now = uri_in_force(tracking_uri)
+    check_reachable(uri_now)  # a server that is down: say so before work
+    db = sqlite_path(uri_now)
+    if db is not None:  # a store that cannot be written: say so before work
+        check_output(db, overwrite=True, what="tracking store")
     t0 = time.perf_counter()
     caught: list[str] = []
     with _Steps(7, progress) as steps:
@@ -498,7 +526,11 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
                 "endpoints_pooled": str(ts.mixed_endpoints).lower(),
                 "task": cfg.task.kind, "feature_set": champion["feature_set"],
                 "champion_model": champion["model"], "tmeprog.config": cfg.source}
-        with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
+        decision = decide_alias(cfg.task.registered_model, cfg.task.kind, tags["endpoint"],
+                                set_champion=set_champion)
+        run = mlflow.start_run(experiment_id=exp_id, tags=tags)
+        version = None
+        try:
             artifacts.log_run(cfg, ts, F, ext, results, comp, champion, shap_out, caught,
                               sets)
             log_coverage_plan(missing, universe, ext)
@@ -510,13 +542,24 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
             info = log_scorer(scorer)
             steps.done()
             steps.step("registering the champion")
-            uri = register_champion(info.model_uri, cfg.task.registered_model)
-            mlflow.set_tag("registered_model_uri", uri)
-            _review(run.info.run_id, cfg, ts, champion, results, tags)
+            version, uri = register(info.model_uri, cfg.task.registered_model, decision)
+            mlflow.set_tags({"registered_model_uri": uri, "champion_alias": decision.reason})
+            _review(run.info.run_id, cfg, ts, champion, results, tags, version,
+                    decision.reason, decision.move, tracking_uri)
             runtime = time.perf_counter() - t0
             mlflow.log_metric("runtime_seconds", runtime)
+        except BaseException as exc:
+            left = discard_failed_run(run.info.run_id, exc, cfg.task.registered_model,
+                                      version, decision.previous_version if version else None)
+            for what in left:
+                caught.append(f"after the failure, could not {what}")
+            if left:
+                exc.add_note("not cleaned up: " + "; ".join(left))
+            raise
+        mlflow.end_run()
         steps.done()
     return TrainOutcome(run_id=run.info.run_id, experiment=cfg.task.experiment,
                         model_uri=uri, results=results, champion=champion,
-                        runtime_seconds=runtime, warnings=caught)
+                        runtime_seconds=runtime, warnings=caught,
+                        alias_moved=decision.move, alias_reason=decision.reason)
 

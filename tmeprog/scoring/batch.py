@@ -30,7 +30,7 @@ from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
 from tmeprog.scoring.inputs import open_input
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
-from tmeprog.tableio import table_format, write_table
+from tmeprog.tableio import check_output, table_format, write_table
 
 ENGINES = ("local", "dask")
 CHUNK_BYTES = 96 * 2**20  # float64 model input per chunk: bounds a worker's peak memory
@@ -95,8 +95,7 @@ def _check_paths(out: Path, failed: Path, wd: WorkDir, overwrite: bool, resume: 
                          "pass one of them")
     table_format(out)
     for p in (out, failed):
-        if p.exists() and not overwrite:
-            raise InputError(f"{p} exists; pass --overwrite to replace it")
+        check_output(p, overwrite)
     if wd.exists() and not resume and not overwrite:
         raise InputError(f"{wd.path} holds an unfinished run; pass --resume to continue it or "
                          "--overwrite to start over")

@@ -50,10 +50,11 @@ def run_description(champion: dict, cohorts: list[str], endpoints: dict[str, str
 
 
 def log_review(run_id: str, description: str, tags: dict[str, str], registered_name: str,
-               alias: str, files: list[tuple[Path, str]] = ()) -> str:
+               alias: str, files: list[tuple[Path, str]] = (),
+               version: str | None = None) -> str:
     """Describe and tag the run, log ``files`` (path, artifact folder) such as its HTML report,
-    and describe and tag the version ``alias`` points at: its run, cohorts, endpoint, feature
-    set, family and the run's data fingerprints.
+    and describe and tag the model version (``version``, else the one ``alias`` points at):
+    its run, cohorts, endpoint, feature set, family and the run's data fingerprints.
 
     Returns the version number.
     """
@@ -65,7 +66,8 @@ def log_review(run_id: str, description: str, tags: dict[str, str], registered_n
         client.set_tag(run_id, k, v)
     for path, folder in files:
         client.log_artifact(run_id, str(path), artifact_path=folder)
-    mv = client.get_model_version_by_alias(registered_name, alias)
+    mv = (client.get_model_version(registered_name, version) if version is not None
+          else client.get_model_version_by_alias(registered_name, alias))
     client.update_model_version(registered_name, mv.version,
                                 description=f"Trained in run {run_id}.\n\n{description}")
     client.set_model_version_tag(registered_name, mv.version, "run_id", run_id)

@@ -35,7 +35,7 @@ def test_cli_fetch_offline_is_one_clear_error(monkeypatch):
 
     monkeypatch.setattr(cache, "_retrieve", offline)
     res = CliRunner().invoke(app, ["cohorts", "fetch", "gse25066"])
-    assert res.exit_code == 2
+    assert res.exit_code == 3  # the environment (network), not the input
     assert "could not reach ftp.ncbi.nlm.nih.gov" in res.output
     assert "Traceback" not in res.output
 

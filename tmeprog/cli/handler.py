@@ -221,6 +221,7 @@ class _Signals:
 
     def __init__(self):
         self.previous = None
+        self.previous_int = None
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -228,11 +229,15 @@ class _Signals:
                 raise Terminated
 
             self.previous = signal.signal(signal.SIGTERM, on_term)
+            # Ctrl-C interrupts even where SIGINT was inherited as ignored (a background
+            # job of a non-interactive shell)
+            self.previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         return self
 
     def __exit__(self, *exc):
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+            signal.signal(signal.SIGINT, self.previous_int)
 
 
 def run(command: Callable[..., object], args: Sequence[str] | None = None,

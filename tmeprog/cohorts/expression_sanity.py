@@ -300,9 +300,9 @@ def ragged_line(path: Path, sep: str, skip: int, width: int) -> tuple[int, int] 
 
     ``skip`` lines (blank lines and the header) precede the data rows; empty lines are ignored.
     """
-    from tmeprog.cohorts.userfiles import _opener
+    from tmeprog.textio import open_text
 
-    with _opener(path, newline="") as fh:
+    with open_text(path, "file", newline="") as fh:
         for _ in range(skip):
             next(fh, None)
         for k, row in enumerate(csv.reader(fh, delimiter=sep)):

@@ -20,22 +20,14 @@ from tmeprog.cli.train import report, train
 from tmeprog.cli.ui import ui
 from tmeprog.cli.validate import validate
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="TME-based prognostic and therapy-response models for breast cancer.")
 app.add_typer(cohorts_app, name="cohorts")
 app.add_typer(signatures_app, name="signatures")
 signatures_app.command("check")(signatures_check)
-app.command("features")(features)
-app.command("explain")(explain)
-app.command("train")(train)
-app.command("report")(report)
-app.command("ui")(ui)
-app.command("score")(score)
-app.command("subtypes")(subtypes)
-app.command("convert")(convert)
-app.command("models")(models)
-app.command("validate")(validate)
-app.command("profile")(profile)
+for _command in (features, explain, train, report, ui, score, subtypes, convert, models,
+                 validate, profile):
+    app.command(_command.__name__)(_command)
 
 
 def main() -> None:

@@ -6,20 +6,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tmeprog.cli.common import (
-    ALLOW_MISSING_OPT,
-    ANNOT_OPT,
-    CLINICAL_OPT,
-    KIND_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    cell,
-    emit_json,
-    fail,
-    load_input,
-    out,
-    say,
-)
+from tmeprog.cli import common
+from tmeprog.cli.common import cell, emit_json, fail, load_input, out, say
 from tmeprog.errors import TmeprogError
 
 cohorts_app = typer.Typer(no_args_is_help=True, help="List, inspect and fetch cohorts.")
@@ -51,12 +39,12 @@ def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 def cohorts_show(
     name: str = typer.Argument(..., help="Cohort name or file path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    clinical: str = CLINICAL_OPT,
-    scale: str = SCALE_OPT,
-    orientation: str = ORIENT_OPT,
-    annotation: str = ANNOT_OPT,
-    kind: str = KIND_OPT,
-    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    clinical: str = common.CLINICAL_OPT,
+    scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
+    annotation: str = common.ANNOT_OPT,
+    kind: str = common.KIND_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
 ) -> None:
     """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
     from tmeprog.pipeline.assemble import auto_endpoint

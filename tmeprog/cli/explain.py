@@ -7,19 +7,8 @@ from pathlib import Path
 
 import typer
 
-from tmeprog.cli.common import (
-    ALLOW_MISSING_OPT,
-    ANNOT_OPT,
-    CLINICAL_OPT,
-    KIND_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    TRACKING_OPT,
-    fail,
-    load_input,
-    say,
-    warn,
-)
+from tmeprog.cli import common
+from tmeprog.cli.common import fail, load_input, say, warn
 from tmeprog.errors import InputError, TmeprogError
 
 
@@ -75,10 +64,11 @@ def explain(
                                                               "SHAP)."),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for forests."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
-    tracking_uri: str = TRACKING_OPT,
-    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
-    annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
-    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
+    tracking_uri: str = common.TRACKING_OPT,
+    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
+    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
 ) -> None:
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
     from tmeprog.explain import explain_scorer, write_shap_table

@@ -8,23 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import (
-    ALLOW_MISSING_OPT,
-    ANNOT_OPT,
-    CLINICAL_OPT,
-    DUPLICATES_OPT,
-    KIND_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    cell,
-    emit_json,
-    err,
-    fail,
-    load_input,
-    out,
-    say,
-    warn,
-)
+from tmeprog.cli import common
+from tmeprog.cli.common import cell, emit_json, err, fail, load_input, out, say, warn
 from tmeprog.errors import TmeprogError
 
 
@@ -96,10 +81,11 @@ def features(
                                        "stromal TIL % on this cohort's stil_pct (isotonic)."),
     deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
-    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
-    annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
-    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
-    duplicates: str = DUPLICATES_OPT,
+    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
+    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    duplicates: str = common.DUPLICATES_OPT,
 ) -> None:
     """Write the TME feature table (samples x features) of a cohort or expression file.
 
@@ -164,10 +150,11 @@ def signatures_check(
     coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
     deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
-    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
-    annotation: str = ANNOT_OPT, kind: str = KIND_OPT,
-    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
-    duplicates: str = DUPLICATES_OPT,
+    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
+    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    duplicates: str = common.DUPLICATES_OPT,
 ) -> None:
     """Gene coverage of every TME feature's signature in a cohort or expression file."""
     from tmeprog.features.extractor import TMEFeatureExtractor

@@ -6,17 +6,8 @@ from pathlib import Path
 
 import typer
 
-from tmeprog.cli.common import (
-    ANNOT_OPT,
-    CLINICAL_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    TRACKING_OPT,
-    err,
-    fail,
-    load_input,
-    out,
-)
+from tmeprog.cli import common
+from tmeprog.cli.common import fail, load_input, say, warn
 from tmeprog.errors import InputError, TmeprogError
 
 
@@ -29,9 +20,12 @@ def profile(
     fmt: str = typer.Option(None, "--format", help="html, png or pdf (default: from the "
                                                    "output's suffix)."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
-    tracking_uri: str = TRACKING_OPT,
-    clinical: str = CLINICAL_OPT, scale: str = SCALE_OPT, orientation: str = ORIENT_OPT,
-    annotation: str = ANNOT_OPT,
+    tracking_uri: str = common.TRACKING_OPT,
+    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
+    annotation: str = common.ANNOT_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    duplicates: str = common.DUPLICATES_OPT,
 ) -> None:
     """Write a patient's TME profile: TME percentiles against the model's training patients
     by compartment, subtype, predicted survival beside the observed survival of the patient's
@@ -52,7 +46,9 @@ def profile(
         from tmeprog.scoring.model import load_served_model
 
         served = load_served_model(model_uri, tracking_uri)
-        cohort = load_input(input, clinical, scale, orientation, annotation)
+        cohort = load_input(input, clinical, scale, orientation, annotation,
+                            allow_missing_covariates=allow_missing_covariates,
+                            duplicates=duplicates)
         profiles = build_profiles(served.scorer, cohort, list(sample))
         paths = write_profiles(profiles, output, kind, model_uri=model_uri,
                                overwrite=overwrite)
@@ -60,6 +56,6 @@ def profile(
         fail(exc)
     for p in profiles:
         for w in p.warnings:
-            err.print(f"warning: {p.sample}: {w}", highlight=False, markup=False)
+            warn(f"{p.sample}: {w}")
     for p in paths:
-        out.print(f"profile -> {p}", highlight=False, markup=False)
+        say(f"profile -> {p}")

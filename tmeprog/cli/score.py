@@ -7,20 +7,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from tmeprog.cli.common import (
-    ALLOW_MISSING_OPT,
-    CLINICAL_OPT,
-    DUPLICATES_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    TRACKING_OPT,
-    emit_json,
-    err,
-    fail,
-    note,
-    out,
-    warn,
-)
+from tmeprog.cli import common
+from tmeprog.cli.common import emit_json, err, fail, note, out, warn
 from tmeprog.errors import TmeprogError
 
 
@@ -31,9 +19,9 @@ def score(
     model: str = typer.Option(..., "--model", "-m", help="Model URI, e.g. "
                                                          "models:/tmeprog-prognosis@champion."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
-    clinical: str = CLINICAL_OPT,
-    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
-    duplicates: str = DUPLICATES_OPT,
+    clinical: str = common.CLINICAL_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    duplicates: str = common.DUPLICATES_OPT,
     chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
                                                               "~96 MiB of input, <= 2,000; "
                                                               "whole parquet row groups)."),
@@ -53,9 +41,9 @@ def score(
                                                                 "blank or constant arrays ...); "
                                                                 "list failures and reasons in "
                                                                 "OUT.failed.tsv."),
-    tracking_uri: str = TRACKING_OPT,
-    scale: str = SCALE_OPT,
-    orientation: str = ORIENT_OPT,
+    tracking_uri: str = common.TRACKING_OPT,
+    scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:

@@ -5,19 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tmeprog.cli.common import (
-    ALLOW_MISSING_OPT,
-    CLINICAL_OPT,
-    DUPLICATES_OPT,
-    ORIENT_OPT,
-    SCALE_OPT,
-    TRACKING_OPT,
-    cell,
-    emit_json,
-    fail,
-    note,
-    out,
-)
+from tmeprog.cli import common
+from tmeprog.cli.common import cell, emit_json, fail, note, out
 from tmeprog.errors import TmeprogError
 
 SHOWN = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "brier_3y", "brier_5y", "ibs",
@@ -28,18 +17,18 @@ def validate(
     model: str = typer.Argument(..., help="Model URI, e.g. models:/tmeprog-prognosis@champion."),
     cohort: str = typer.Argument(..., help="Cohort name, cohort folder or expression file "
                                            "(with --clinical holding the outcomes)."),
-    clinical: str = CLINICAL_OPT,
-    allow_missing_covariates: bool = ALLOW_MISSING_OPT,
-    duplicates: str = DUPLICATES_OPT,
+    clinical: str = common.CLINICAL_OPT,
+    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    duplicates: str = common.DUPLICATES_OPT,
     endpoint: str = typer.Option(None, "--endpoint", help="Survival endpoint (os, dss, rfs, "
                                                           "dmfs ...); default: one the model "
                                                           "was trained on."),
-    scale: str = SCALE_OPT,
-    orientation: str = ORIENT_OPT,
+    scale: str = common.SCALE_OPT,
+    orientation: str = common.ORIENT_OPT,
     bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicates of the CIs."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    tracking_uri: str = TRACKING_OPT,
+    tracking_uri: str = common.TRACKING_OPT,
 ) -> None:
     """Validate a prognosis model and its clinical / age reference models on a cohort.
 

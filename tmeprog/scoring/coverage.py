@@ -61,6 +61,19 @@ class CoverageModel:
         """:func:`~tmeprog.features.coverage.coverage_table` of the needed signatures."""
         return coverage_table(genes, self.gene_sets, self.threshold)
 
+    def model_genes(self, cohort, where: str) -> tuple[pd.DataFrame, list[str]]:
+        """The cohort's expression on the model's genes (those measured in some sample,
+        sorted) and the partial-coverage notes; an error when the cohort has no expression."""
+        from tmeprog.errors import InputError
+
+        if cohort.expression is None:
+            raise InputError(f"{where} has no gene expression; the model computes TME features "
+                             "from expression (give an expression file or cohort)")
+        e = cohort.expression
+        present = e.columns[e.notna().any(axis=0).to_numpy()]
+        genes = pd.Index([g for g in present if g in self.universe]).sort_values()
+        return e[genes], [f"partial gene coverage: {n}" for n in self.audit(genes, where)]
+
     def audit(self, genes, where: str) -> list[str]:
         """Raise when ``genes`` cannot feed the model; return notes on partial coverage."""
         have = [g for g in genes if g in self.universe]

@@ -421,14 +421,8 @@ def _open_whole(scorer, cov, source: str, clinical, scale, orientation,
     notes = [line for line in cohort.report if ALLOW_FLAG in line]
     expr = feats = None
     if cov is not None:
-        if cohort.expression is None:
-            raise InputError(f"{where} has no gene expression; the model computes TME features "
-                             "from expression (give an expression file or cohort)")
-        e = cohort.expression
-        present = e.columns[e.notna().any(axis=0).to_numpy()]
-        genes = pd.Index([g for g in present if g in cov.universe]).sort_values()
-        notes += [f"partial gene coverage: {n}" for n in cov.audit(genes, where)]
-        expr = e[genes]
+        expr, audit = cov.model_genes(cohort, where)
+        notes += audit
     elif scorer.feature_columns:
         have = cohort.features.columns if cohort.features is not None else pd.Index([])
         absent = [c for c in scorer.feature_columns if c not in have]

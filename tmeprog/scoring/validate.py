@@ -177,13 +177,9 @@ def model_frames(scorer: Scorer, cohort) -> tuple[pd.DataFrame, pd.DataFrame, li
     where = f"cohort {cohort.name!r}"
     values = pd.DataFrame(index=cohort.samples)
     if cov is not None:
-        if cohort.expression is None:
-            raise InputError(f"{where} has no gene expression; the model computes TME features "
-                             "from expression (give an expression file or cohort)")
-        e = cohort.expression
-        present = e.columns[e.notna().any(axis=0).to_numpy()]
-        genes = pd.Index([g for g in present if g in cov.universe]).sort_values()
-        notes += [f"partial gene coverage: {n}" for n in cov.audit(genes, where)]
+        expr, audit = cov.model_genes(cohort, where)
+        genes = expr.columns
+        notes += audit
         low = cov.table(genes)
         low = [f for f in low.index[~low["ok"]] if f in scorer.feature_columns]
         if low:
@@ -191,7 +187,7 @@ def model_frames(scorer: Scorer, cohort) -> tuple[pd.DataFrame, pd.DataFrame, li
                          f"cannot be computed on {where} ({', '.join(low)}): imputed by the "
                          "training median, as in leave-one-cohort-out validation; to use "
                          "them, train with `--gene-universe` on this cohort's genes")
-        values = e[genes]
+        values = expr
     elif scorer.feature_columns:
         raise InputError("the model reads a published feature table, not expression; "
                          "`tmeprog validate` needs a model that extracts its own features")

@@ -7,6 +7,7 @@ traceback, nothing left behind, a user's file untouched.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.cli.test_bad_input_catalogue import Case, _materialise, check, write_clin, write_expr
@@ -16,6 +17,12 @@ STORE = "{store}"
 SCORE = ["score", "{ws}/expr.tsv", "-m", M, "-o", "{ws}/s.tsv", "--tracking-uri", STORE]
 EXPR = {"expr.tsv": write_expr("expr.tsv")}
 SC_CLIN = SCORE + ["--clinical", "{ws}/clin.tsv"]
+
+
+def set_row(e: pd.DataFrame, i: int, value: float) -> pd.DataFrame:
+    e = e.copy()
+    e.iloc[i, :] = value
+    return e
 
 
 def with_clin(edit=None, n: int = 30) -> dict:
@@ -66,6 +73,22 @@ CASES = [
     Case("score-too-few-genes", SC_CLIN, 2, r"gene",
          {"expr.tsv": write_expr("expr.tsv", edit=lambda e: e.iloc[:, :300]),
           "clin.tsv": write_clin("clin.tsv")}, absent=("s.tsv",)),
+    Case("score-third-of-ids-match", SC_CLIN, 2, r"lack a clinical row|allow-missing",
+         with_clin(lambda c: c.set_axis([s if i % 3 == 0 else f"other{i}"
+                                         for i, s in enumerate(c.index)])),
+         absent=("s.tsv",)),
+    Case("score-duplicated-genes", SC_CLIN, 2, r"duplicate",
+         {"expr.tsv": write_expr("expr.tsv", edit=lambda e: pd.concat(
+             [e, e[["CD8A"]] + 1.0], axis=1)), "clin.tsv": write_clin("clin.tsv")},
+         absent=("s.tsv",)),
+    Case("score-blank-sample", SC_CLIN, 2, r"every expression value is 0|blank",
+         {"expr.tsv": write_expr("expr.tsv", edit=lambda e: set_row(e, 3, 0.0)),
+          "clin.tsv": write_clin("clin.tsv")},
+         absent=("s.tsv",)),
+    Case("score-infinite-value", SC_CLIN, 2, r"inf|finite|1e30",
+         {"expr.tsv": write_expr("expr.tsv", edit=lambda e: set_row(e, 2, np.inf)),
+          "clin.tsv": write_clin("clin.tsv")},
+         absent=("s.tsv",)),
     Case("score-resume-and-overwrite", SC_CLIN + ["--resume", "--overwrite"], 2,
          r"resume|overwrite", with_clin(), absent=("s.tsv",)),
     Case("validate-unknown-cohort", ["validate", M, "gse43355", "--tracking-uri", STORE], 2,

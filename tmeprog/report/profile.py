@@ -148,12 +148,15 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
                      f"their genes): {', '.join(table['feature'][imputed][:5])}")
         sub = {c: called.loc[s, c] for c in SUBTYPE_COLUMNS if c in called.columns
                and pd.notna(called.loc[s, c])}
+        why = scorer.info.get("subtype_calls")
+        if "pam50" not in sub and isinstance(why, str) and why.startswith("not computed"):
+            w.append(f"no PAM50 call: subtypes {why}")
         horizons = {c.removeprefix("survival_prob_"): float(pred.loc[s, c])
                     for c in pred.columns if c.startswith("survival_prob_")}
         group = str(pred.loc[s, "risk_group"])
         out.append(PatientProfile(
             sample=s, features=table.reset_index(drop=True), subtype=sub,
-            clinical={c: clinical.loc[s, c] for c in clinical.columns
+            clinical={c: _plain(clinical.loc[s, c]) for c in clinical.columns
                       if pd.notna(clinical.loc[s, c])},
             risk=float(pred.loc[s, "risk_score"]), risk_group=group,
             survival=pd.DataFrame({"month": grid, "survival":
@@ -162,6 +165,13 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
             shap=expl.values.loc[s], shap_base=float(expl.base_value),
             shap_output=str(expl.output), horizons=horizons, warnings=w))
     return out
+
+
+def _plain(v):
+    """A recorded value as written: whole numbers without a decimal point."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return int(v)
+    return v
 
 
 def _source_value(scorer, design_col: str, clinical: pd.DataFrame, sample: str):

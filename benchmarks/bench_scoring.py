@@ -52,7 +52,7 @@ GiB, MiB = 2**30, 2**20
 QUICK_PIPELINE = {
     "task": {"kind": "prognosis", "experiment": "bench-scoring",
              "registered_model": "bench-scoring", "seed": 7},
-    "data": {"cohorts": ["gse1992", "gse4335", "gse3143"]},
+    "data": {"cohorts": ["gse1992", "gse4335", "gse3143"], "pool_endpoints": True},
     "models": {"families": ["coxnet"], "feature_sets": ["clinical", "tme", "clinical+tme"]},
     "validation": {"cv_folds": 3, "cv_repeats": 1, "bootstrap": 20, "n_jobs": 1},
 }

@@ -63,19 +63,35 @@ def profile_figure(p: PatientProfile, max_shap: int = 10) -> Figure:
     ax2.spines[["top", "right"]].set_visible(False)
 
     ax3 = fig.add_subplot(gs[1, 1])
-    nonzero = p.shap[p.shap.abs() > 0]
-    order = nonzero.abs().sort_values(ascending=False, kind="stable").index[:max_shap]
-    vals = p.shap[order][::-1]
-    ax3.barh(range(len(vals)), vals.to_numpy(), color=[_RED if v > 0 else _BLUE for v in vals])
-    ax3.set_yticks(range(len(vals)), list(vals.index), fontsize=8)
-    ax3.axvline(0, color="#333333", lw=0.8)
-    ax3.set_xlabel(f"SHAP value ({p.shap_output}; red raises risk)", fontsize=10)
-    ax3.set_title(f"what drove the risk (base {p.shap_base:.3g})", fontsize=10, loc="left")
-    ax3.spines[["top", "right"]].set_visible(False)
+    _waterfall(ax3, p, max_shap)
     sub = subtype_text(p.subtype)
     fig.suptitle(f"patient {p.sample}: {sub}", fontsize=12, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return fig
+
+
+def _waterfall(ax, p: PatientProfile, max_shap: int) -> None:
+    """The patient's risk built up from the base value, largest contributions on top."""
+    nonzero = p.shap[p.shap.abs() > 0]
+    order = list(nonzero.abs().sort_values(ascending=False, kind="stable").index[:max_shap])
+    contrib = [float(p.shap[f]) for f in order]
+    labels = list(order)
+    rest = float(p.shap.drop(index=order).sum())
+    if len(nonzero) > len(order):
+        labels.append(f"{len(nonzero) - len(order)} other features")
+        contrib.append(rest)
+    labels, contrib = labels[::-1], contrib[::-1]
+    left = p.shap_base + np.cumsum(contrib) - np.asarray(contrib)
+    for i, (s0, c) in enumerate(zip(left, contrib, strict=True)):
+        ax.barh(i, c, left=s0, color=_RED if c > 0 else _BLUE, height=0.7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    end = p.shap_base + float(p.shap.sum())
+    ax.axvline(p.shap_base, color=_GREY, lw=0.8, ls="--")
+    ax.axvline(end, color="#333333", lw=0.8)
+    ax.set_xlabel(f"{p.shap_output}: base {p.shap_base:.3g} -> this patient {end:.3g} "
+                  "(red raises risk)", fontsize=9)
+    ax.set_title("what drove the risk (SHAP waterfall)", fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
 
 
 def subtype_text(subtype: dict) -> str:

@@ -37,10 +37,14 @@ def profile(
     from tmeprog.report.profile_plot import FORMATS, write_profiles
 
     try:
-        kind = (fmt or output.suffix.lower().lstrip(".")).lower()
+        suffix = output.suffix.lower().lstrip(".")
+        kind = (fmt or suffix).lower()
         if kind not in FORMATS:
             raise InputError(f"output {str(output)!r}: give a .html, .png or .pdf name, or "
                              "--format html|png|pdf")
+        if fmt and suffix != kind:
+            raise InputError(f"--format {kind} with output {str(output)!r}: name the output "
+                             f"*.{kind}")
         if output.exists() and not overwrite:
             raise InputError(f"{output} exists; pass --overwrite to replace it")
         from tmeprog.scoring.model import load_served_model

@@ -61,8 +61,8 @@ def champion_calibration(flags: pd.DataFrame, champion: dict,
     """
     mine = flags[(flags["model"] == champion["model"])
                  & (flags["feature_set"] == champion["feature_set"])]
-    for scheme in ("loco", "cv"):
-        row = mine[mine["validation"] == scheme]
+    for scheme in ("loco", "cv"):  # a slope that could not be estimated falls through
+        row = mine[(mine["validation"] == scheme) & np.isfinite(mine["slope"])]
         if len(row):
             r = row.iloc[0]
             where = ("leave-one-cohort-out" if scheme == "loco" else "cross-validated") + \

@@ -58,24 +58,35 @@ def _check_names(name: str, keys, where: str) -> None:
                          f"{name} has {sorted(allowed)}")
 
 
-def _kind(v) -> str:
-    if isinstance(v, bool):
-        return "true or false"
-    if isinstance(v, (int, float)):
-        return "a number"
-    return "text" if isinstance(v, str) else ""
+def _accepts(default, v) -> str:
+    """What a value for a parameter with ``default`` must be ("" when ``v`` is acceptable):
+    a whole number for an integer default, a number for a float default, true / false for a
+    boolean, text or a number for a text default (``max_features="sqrt"`` or ``0.5``), a
+    number for a ``None`` default (``max_depth``)."""
+    is_num = isinstance(v, (int, float)) and not isinstance(v, bool)
+    if v is None:
+        return ""
+    if isinstance(default, bool):
+        return "" if isinstance(v, bool) else "true or false"
+    if isinstance(default, int):
+        return "" if isinstance(v, int) and not isinstance(v, bool) else "a whole number"
+    if isinstance(default, float):
+        return "" if is_num else "a number"
+    if isinstance(default, str):
+        return "" if isinstance(v, str) or is_num else "text or a number"
+    if default is None:
+        return "" if is_num else "a number"
+    return ""
 
 
 def _check_types(name: str, values: Mapping, where: str, grid: bool = False) -> None:
-    """A value whose kind differs from the default's (text for a number, a number for true /
-    false) is refused here, not deep inside a fit; ``None`` values and defaults pass."""
+    """A value of the wrong kind for its parameter is refused here, naming it, not deep
+    inside a fit (see :func:`_accepts`)."""
     defaults = FAMILIES[name].estimator().get_params()
     for k, given in values.items():
-        want = _kind(defaults.get(k))
         for v in (given if grid and isinstance(given, list) else [given]):
-            have = _kind(v)
-            # a text default (max_features="sqrt") also takes numbers (0.5)
-            if want and have and have != want and not (want == "text" and have == "a number"):
+            want = _accepts(defaults.get(k), v)
+            if want:
                 raise InputError(f"{where} {name}.{k}: expected {want} (the default is "
                                  f"{defaults[k]!r}), got {v!r}")
 

@@ -329,18 +329,35 @@ def _calibration(cfg: PipelineConfig, results: pd.DataFrame, champion: dict, sco
     return flags
 
 
-def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet,
-                        risk: np.ndarray) -> None:
-    """Aggregates for ``tmeprog profile``: feature percentiles and risk-group survival of the
-    training patients (:mod:`tmeprog.serving.reference`; no patient rows)."""
+def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet, comp,
+                        champion: dict, caught: list[str]) -> None:
+    """Aggregates for ``tmeprog profile`` (:mod:`tmeprog.serving.reference`; no patient rows):
+    feature percentiles of the training samples, and the observed survival of the training
+    patients by risk tertile of their held-out predictions (the validation scheme the champion
+    was chosen under; ranks within each fold, as the report's Kaplan-Meier figure). A training
+    set too small for them leaves them out with a warning."""
     from tmeprog.serving.reference import FeatureReference, RiskGroupCurves
 
-    if F is not None:
-        scorer.feature_reference = FeatureReference.fit(F, F.attrs.get("compartments"))
     eps = sorted(set(ts.endpoints.values()))
     label = eps[0] if len(eps) == 1 else f"pooled endpoints ({', '.join(eps)})"
-    scorer.risk_curves = RiskGroupCurves.fit(np.asarray(risk, dtype=float), ts.y,
-                                             scorer.cutpoints, endpoint=label)
+    try:
+        if F is not None:
+            scorer.feature_reference = FeatureReference.fit(F, F.attrs.get("compartments"))
+        res = comp.results.get((champion["model"], champion["feature_set"],
+                                champion["validation"]))
+        if res is None:
+            raise InputError("no held-out predictions of the champion")
+        units = list(dict.fromkeys(f.unit for f in res.folds))
+        oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
+               else res.out_of_fold(units[0]))
+        pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
+        y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
+        y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
+        scorer.risk_curves = RiskGroupCurves.fit(pct, y, (1 / 3, 2 / 3), endpoint=label)
+    except InputError as exc:
+        scorer.feature_reference = scorer.risk_curves = None
+        caught.append(f"no patient-profile reference in this model ({exc}); `tmeprog "
+                      "profile` will refuse it")
 
 
 def _strata(ts: TrainingSet) -> np.ndarray | None:
@@ -501,7 +518,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         scorer = _scorer(cfg, champion, model, X, ext, ts)
         calibration = _calibration(cfg, results, champion, scorer, caught)
         if cfg.task.kind == "prognosis":
-            _profile_references(scorer, F, ts, model.predict(X))
+            _profile_references(scorer, F, ts, comp, champion, caught)
         if missing is not None:
             scorer.imputable = [f for f in imputed_features(missing)
                                 if f in scorer.feature_columns]

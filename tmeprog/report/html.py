@@ -14,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
@@ -223,12 +224,13 @@ def _calibration_section(path: Path) -> list[str]:
     lo, hi = SLOPE_RANGE
     t = t.assign(flagged=["outside range" if f else "" for f in t["flagged"]])
     n_flag = int((t["flagged"] != "").sum())
+    n_est = int(np.isfinite(pd.to_numeric(t["slope"], errors="coerce")).sum())
     out = ["<h2>Calibration of the survival probabilities</h2>",
            f"<p class='meta'>Calibration slope at the horizon: Cox regression of the outcome "
            f"on log(-log S(h)) of held-out predictions; 1 is ideal, below {lo:g} predictions "
-           f"are too extreme, above {hi:g} too timid. {n_flag} of {len(t)} slopes lie outside "
-           f"[{lo:g}, {hi:g}]. A model flagged here still ranks patients (its C holds) but its "
-           "survival probabilities do not transfer: read them as relative risk, not "
+           f"are too extreme, above {hi:g} too timid. {n_flag} of {n_est} estimable slopes lie "
+           f"outside [{lo:g}, {hi:g}]. A model flagged here still ranks patients (its C holds) "
+           "but its survival probabilities do not transfer: read them as relative risk, not "
            "absolute, and recalibrate on the target cohort before quoting them. Models are not "
            "recalibrated on the training cohorts (that would not fix the scale on a new "
            "cohort).</p>", _table(t)]

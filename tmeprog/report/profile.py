@@ -105,9 +105,9 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
         have = expr.reindex(columns=genes).notna().mean(axis=1)
         short = have[have < 1.0 - max_genes_missing]
         if len(short):
-            raise InputError(f"sample(s) {', '.join(map(repr, short.index[:5]))} lack "
-                             f"{100 * (1 - short.iloc[0]):.0f}% of the model's "
-                             f"{len(genes)} genes; a profile would be mostly imputed")
+            listed = ", ".join(f"{i!r} ({100 * (1 - v):.0f}%)" for i, v in short.iloc[:5].items())
+            raise InputError(f"sample(s) {listed} lack that share of the model's {len(genes)} "
+                             "genes; a profile would be mostly imputed")
     clin = cohort.clinical.reindex(expr.index)
     frame = model_input(expr, clin)
     with warnings.catch_warnings(record=True) as caught:

@@ -46,8 +46,8 @@ def profile_figure(p: PatientProfile, max_shap: int = 10) -> Figure:
     g = p.group_curve
     if len(g):
         ax2.fill_between(g["month"], g["ci_low"], g["ci_high"], step="post", color=_GREY,
-                         alpha=0.3, label=f"training {p.risk_group}-risk group, observed "
-                                          "(KM, 95% CI)")
+                         alpha=0.3, label=f"training patients held out in the {p.risk_group}-"
+                                          "risk tertile, observed (KM, 95% CI)")
         ax2.step(g["month"], g["survival"], where="post", color=_GREY, lw=1)
         last = float(g["month"].max())
     else:
@@ -132,7 +132,8 @@ def _section(p: PatientProfile) -> str:
             f'src="data:image/png;base64,{img}"><figcaption>Left: each TME feature as a '
             "percentile of the model's training patients, grouped by compartment. Top right: "
             "the model's predicted survival for this patient over the observed survival "
-            "(Kaplan-Meier, 95% band) of the training patients in the same risk group. Bottom "
+            "(Kaplan-Meier, 95% band) of the training patients whose held-out predictions fell "
+            "in the same risk tertile. Bottom "
             "right: the features that moved this patient's risk most (SHAP)."
             "</figcaption></figure></section>")
 
@@ -151,6 +152,9 @@ def write_profiles(profiles: list[PatientProfile], out: Path, fmt: str = "html",
     out = Path(out)
     if fmt == "png" and len(profiles) > 1:
         targets = [out.with_name(f"{out.stem}_{_safe(p.sample)}.png") for p in profiles]
+        if len(set(targets)) < len(targets):
+            raise InputError("two sample ids give the same file name; write one PDF (-o "
+                             "X.pdf) or profile them one at a time")
     else:
         targets = [out]
     for t in targets:
@@ -166,10 +170,11 @@ def write_profiles(profiles: list[PatientProfile], out: Path, fmt: str = "html",
                 f"{html.escape(model_uri)}</p>{body}</body></html>\n")
         with atomic_output(out, overwrite) as tmp:
             tmp.write_text(text, encoding="utf-8")
-    elif fmt == "png":
-        for p, t in zip(profiles, targets, strict=True):
+    elif fmt == "png":  # every figure drawn first, then written: all or nothing
+        images = [_png(profile_figure(p)) for p in profiles]
+        for img, t in zip(images, targets, strict=True):
             with atomic_output(t, overwrite) as tmp:
-                tmp.write_bytes(_png(profile_figure(p)))
+                tmp.write_bytes(img)
     else:
         from matplotlib.backends.backend_pdf import PdfPages
 

@@ -1,11 +1,13 @@
 """What a served model remembers of its training cohorts for a patient's profile: aggregates
 only, never patient rows.
 
-* :class:`FeatureReference` - per TME feature, the 1st to 99th percentiles of the training
-  samples (the extremes, single patients' values, are not kept), so a new patient's value
-  can be placed as a percentile;
+* :class:`FeatureReference` - per TME feature, the 2nd, 4th, ..., 98th percentiles of the
+  training samples, fitted only on at least 100 values: the levels are too sparse to solve back
+  the sorted training values, and the extremes are not kept;
 * :class:`RiskGroupCurves` - Kaplan-Meier survival with its 95% confidence band of the
-  training patients in each risk group (tertiles of the training risk), on a monthly grid.
+  training patients in each risk group, on a monthly grid rounded to 3 decimals, cut where fewer
+  than 20 remain at risk, with the numbers at risk at yearly marks only (as under a published
+  Kaplan-Meier plot).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import pandas as pd
 
 from tmeprog.errors import InputError
 
-PROBS = np.arange(1, 100) / 100.0
+PROBS = np.arange(2, 100, 2) / 100.0
+MIN_REFERENCE_SAMPLES = 100
 
 
 @dataclass
@@ -27,7 +30,7 @@ class FeatureReference:
     Attributes
     ----------
     quantiles : pandas.DataFrame
-        Rows ``PROBS`` (0.01 ... 0.99), one column per feature.
+        Rows ``PROBS`` (0.02, 0.04 ... 0.98), one column per feature.
     n : dict
         Training samples with a value, per feature.
     compartments : dict
@@ -40,8 +43,9 @@ class FeatureReference:
 
     @classmethod
     def fit(cls, features: pd.DataFrame, compartments: dict | None = None,
-            min_samples: int = 20) -> FeatureReference:
-        """Percentiles of every feature with at least ``min_samples`` values."""
+            min_samples: int = MIN_REFERENCE_SAMPLES) -> FeatureReference:
+        """Percentiles of every feature with at least ``min_samples`` values (fewer would let
+        the stored levels pin single patients' values)."""
         keep = [c for c in features.columns if features[c].notna().sum() >= min_samples]
         if not keep:
             raise InputError(f"no feature has {min_samples} training values for a reference")
@@ -52,24 +56,27 @@ class FeatureReference:
                    compartments={c: (compartments or {}).get(c, "other") for c in keep})
 
     def percentile(self, values: pd.Series) -> pd.Series:
-        """Percentile (0-100) of each value against the training samples; values below the 1st
-        or above the 99th percentile get 0.5 / 99.5 (beyond the reference's range); NaN where
-        the value or the feature is missing."""
+        """Percentile (0-100) of each value against the training samples, interpolated
+        between the stored levels; a value below the lowest or above the highest level gets
+        1 / 99 (beyond the reference's range); within a flat stretch (tied levels) the middle
+        of its levels; NaN where the value or the feature is missing."""
         out = pd.Series(np.nan, index=values.index, dtype=float)
+        pct = PROBS * 100.0
         for f, v in values.items():
             if f not in self.quantiles.columns or not np.isfinite(v):
                 continue
             q = self.quantiles[f].to_numpy()
             if v < q[0]:
-                out[f] = 0.5
+                out[f] = pct[0] / 2.0
             elif v > q[-1]:
-                out[f] = 99.5
-            else:  # ties (flat stretches) get the middle of their percentiles
+                out[f] = 100.0 - pct[0] / 2.0
+            else:
                 lo = np.searchsorted(q, v, side="left")
                 hi = np.searchsorted(q, v, side="right")
-                mid = (lo + hi) / 2.0
-                out[f] = float(np.interp(mid, np.arange(len(q) + 1),
-                                         np.r_[PROBS * 100.0, 100.0]))
+                if hi - lo > 1:  # tied levels
+                    out[f] = float((pct[lo] + pct[hi - 1]) / 2.0)
+                else:
+                    out[f] = float(np.interp(v, q, pct))
         return out
 
 
@@ -80,26 +87,29 @@ class RiskGroupCurves:
     Attributes
     ----------
     curves : pandas.DataFrame
-        ``group, month, survival, ci_low, ci_high, at_risk`` on a monthly grid, cut where
+        ``group, month, survival, ci_low, ci_high`` on a monthly grid (3 decimals), cut where
         fewer than ``min_at_risk`` patients remain.
+    at_risk : pandas.DataFrame
+        ``group, month, at_risk`` at yearly marks.
     endpoint : str
         What the curves' events are (one endpoint, or the pooled endpoints).
     """
 
     curves: pd.DataFrame
+    at_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
     endpoint: str = ""
 
     @classmethod
     def fit(cls, risk: np.ndarray, y: np.ndarray, cutpoints: tuple[float, float],
             groups=("low", "intermediate", "high"), endpoint: str = "",
-            max_month: int = 180, min_at_risk: int = 10) -> RiskGroupCurves:
+            max_month: int = 180, min_at_risk: int = 20) -> RiskGroupCurves:
         """Curves of each tertile group of ``risk`` (``y``: structured event / time)."""
         from sksurv.nonparametric import kaplan_meier_estimator
 
         lab = np.where(risk <= cutpoints[0], 0, np.where(risk <= cutpoints[1], 1, 2))
         event = np.asarray(y["event"], dtype=bool)
         time = np.asarray(y["time"], dtype=float)
-        rows = []
+        rows, counts = [], []
         grid = np.arange(0, max_month + 1, dtype=float)
         for i, g in enumerate(groups):
             m = lab == i
@@ -112,12 +122,17 @@ class RiskGroupCurves:
             high = np.where(idx >= 0, hi[np.clip(idx, 0, None)], 1.0)
             at_risk = (time[m][None, :] >= grid[:, None]).sum(axis=1)
             keep = at_risk >= min_at_risk
-            rows.append(pd.DataFrame({"group": g, "month": grid[keep], "survival": surv[keep],
-                                      "ci_low": low[keep], "ci_high": high[keep],
-                                      "at_risk": at_risk[keep]}))
+            rows.append(pd.DataFrame({"group": g, "month": grid[keep],
+                                      "survival": np.round(surv[keep], 3),
+                                      "ci_low": np.round(low[keep], 3),
+                                      "ci_high": np.round(high[keep], 3)}))
+            yearly = keep & (grid % 12 == 0)
+            counts.append(pd.DataFrame({"group": g, "month": grid[yearly],
+                                        "at_risk": at_risk[yearly]}))
         if not rows:
             raise InputError("no risk group holds enough training patients for a curve")
-        return cls(curves=pd.concat(rows, ignore_index=True), endpoint=endpoint)
+        return cls(curves=pd.concat(rows, ignore_index=True),
+                   at_risk=pd.concat(counts, ignore_index=True), endpoint=endpoint)
 
     def group(self, name: str) -> pd.DataFrame:
         """The curve of one risk group (empty when it had too few patients)."""

@@ -100,6 +100,14 @@ def register(model_uri: str, registered_name: str, decision: AliasDecision,
 
     mv = mlflow.register_model(model_uri, registered_name)
     if decision.move:
-        mlflow.MlflowClient().set_registered_model_alias(registered_name, alias, mv.version)
+        client = mlflow.MlflowClient()
+        try:
+            client.set_registered_model_alias(registered_name, alias, mv.version)
+        except BaseException:  # no version left behind without the alias it was meant for
+            try:
+                client.delete_model_version(registered_name, mv.version)
+            except Exception:  # noqa: BLE001 - the first error is the one to report
+                pass
+            raise
         return str(mv.version), f"models:/{registered_name}@{alias}"
     return str(mv.version), f"models:/{registered_name}/{mv.version}"

@@ -101,11 +101,17 @@ def discard_failed_run(run_id: str, error: BaseException, registered_name: str,
             attempt(f"delete logged model {m.model_id}", client.delete_logged_model,
                     m.model_id)
     run_dir = local_path(artifacts)
-    attempt(f"remove the run's artifacts at {run_dir}", _remove, run_dir)
+    if run_dir is None and artifacts:
+        left.append(f"remove the run's artifacts at {artifacts} (a remote artifact store: "
+                    "delete them there)")
+    else:
+        attempt(f"remove the run's artifacts at {run_dir}", _remove, run_dir)
     reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    cleaned = ("Partial artifacts were removed" if not left else
+               "Clean-up left: " + "; ".join(left))
     attempt("describe the failure", client.set_tag, run_id, "mlflow.note.content",
-            f"**Training {status.lower()}:** {reason}\n\nPartial artifacts were removed; "
-            "the champion alias was not changed.")
+            f"**Training {status.lower()}:** {reason}\n\n{cleaned}; the champion alias was "
+            "not changed.")
     attempt(f"mark the run {status}", mlflow.end_run, status)
     if mlflow.active_run() is not None:  # end_run failed: leave no active run behind
         attempt(f"mark the run {status}", client.set_terminated, run_id, status)

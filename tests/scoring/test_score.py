@@ -272,3 +272,33 @@ def test_failing_chunk_stops_then_keep_going_lists_the_failures(served, cohort_f
     ref = _pyfunc(served, frame4335.loc[ok].drop(columns=prolif[:2]))
     pd.testing.assert_frame_equal(got.loc[ok, SCORES], ref[SCORES], check_exact=True,
                                   check_names=False)
+
+
+def test_copies_identical_in_the_first_rows_must_stay_identical(served, cohort_files,
+                                                               tmp_path):
+    """The duplicates rule of a streamed file is decided on its first 200 rows; copies equal
+    there but different later are an error (default) or averaged (--duplicates mean)."""
+    c = cohort_files["cohort"]
+    e = c.expression
+    big = pd.concat([e.set_axis([f"{s}_{k}" for s in e.index]) for k in range(3)])  # 345 rows
+    copy = big["CD8A"].copy()
+    copy.iloc[250:] += 1.0  # differs only after the head
+    wide = pd.concat([big, copy.rename("CD8A")], axis=1).rename_axis("sample_id")
+    path = tmp_path / "dup.tsv"
+    wide.to_csv(path, sep="\t")
+    clin = pd.concat([c.clinical.set_axis([f"{s}_{k}" for s in c.clinical.index])
+                      for k in range(3)]).rename_axis("sample_id")
+    clin_path = tmp_path / "clin.tsv"
+    clin.to_csv(clin_path, sep="\t")
+    with pytest.raises((InputError, ChunkFailedError), match="copies of gene CD8A"):
+        score_batch(CHAMPION, str(path), tmp_path / "a.parquet", clinical=str(clin_path),
+                    chunk_size=100, served=served)
+    assert not (tmp_path / "a.parquet").exists()
+    out = tmp_path / "m.parquet"
+    score_batch(CHAMPION, str(path), out, clinical=str(clin_path), chunk_size=100,
+                served=served, duplicates="mean")
+    got = pd.read_parquet(out).set_index("sample_id")["risk_score"]
+    avg = big.copy()
+    avg["CD8A"] = (big["CD8A"] + copy) / 2.0
+    want = served.scorer.predict(model_input(avg, clin))["risk_score"]
+    np.testing.assert_allclose(got.loc[want.index], want, rtol=1e-6, atol=1e-9)

@@ -66,6 +66,17 @@ class Preparer:
     members: list[np.ndarray] | None = None
     read_genes: pd.Index | None = None
     where: str = "input"
+    watch: dict[str, np.ndarray] | None = None  # copies identical over the first rows
+
+    def _copies_still_identical(self, ids, values: np.ndarray) -> None:
+        """Refuse a chunk where copies of a gene, identical over the file's first rows,
+        differ: the duplicates rule was decided on those rows."""
+        for gene, cols in self.watch.items():
+            if not _same_columns(np.asarray(values[:, cols], dtype=float)):
+                raise InputError(
+                    f"{self.where}: the copies of gene {gene} are identical over the first "
+                    f"rows but differ in the samples from {list(ids)[0]!r} on; pass "
+                    "--duplicates mean (average the copies) or remove the copies")
 
     def frame(self, ids: pd.Index, payload) -> pd.DataFrame:
         """The model-input frame of one chunk (typed as ``model_input`` types it)."""
@@ -99,6 +110,8 @@ class Preparer:
         idx = pd.Index(ids, name="sample_id")
         identity = len(self.take) == values.shape[1] and \
             np.array_equal(self.take, np.arange(len(self.take)))
+        if self.watch:
+            self._copies_still_identical(ids, values)
         if self.members is not None:
             values = apply_groups(values, self.members)
         elif not identity:
@@ -219,18 +232,24 @@ def choose_orientation(layout, stated: str) -> bool:
 
 
 def gene_plan(genes: pd.Index, head: np.ndarray, duplicates: str = "error",
-              where: str = "input") -> tuple[pd.Index, list[np.ndarray], str | None]:
+              where: str = "input"
+              ) -> tuple[pd.Index, list[np.ndarray], str | None, dict[str, np.ndarray]]:
     """Harmonised symbols of a file's gene columns and the columns each comes from.
 
     The same rules as the whole-file loader (:func:`~tmeprog.cohorts.genes.harmonise_genes`,
     then :func:`~tmeprog.cohorts.expression_sanity.duplicate_groups`), decided once on
     ``head`` (the first rows): copies of a symbol that differ there follow ``duplicates``.
 
+    Copies identical over ``head`` are one gene only as long as they stay identical: under
+    ``mean`` all of them are averaged (which is the value while they agree), otherwise they
+    are returned in ``watch`` for :class:`Preparer` to check in every chunk.
+
     Returns
     -------
-    (symbols, members, note)
+    (symbols, members, note, watch)
         Unique symbols; per symbol the file columns to average (usually one); a report line
-        on duplicated symbols, or None.
+        on duplicated symbols, or None; symbol -> all its file columns, for copies identical
+        over ``head`` that must stay identical.
     """
     from tmeprog.cohorts.expression_sanity import duplicate_groups
     from tmeprog.cohorts.genes import harmonise_genes
@@ -239,9 +258,28 @@ def gene_plan(genes: pd.Index, head: np.ndarray, duplicates: str = "error",
     pos_frame = pd.DataFrame(-np.arange(len(labels), dtype=float)[None, :], columns=labels)
     by_pos, _ = harmonise_genes(pos_frame, duplicates="keep")
     source = (-by_pos.to_numpy()[0]).astype(np.int64)
-    symbols, members, note = duplicate_groups(pd.Index(by_pos.columns.astype(str)),
-                                              np.asarray(head)[:, source], duplicates, where)
-    return symbols, [source[m] for m in members], note
+    names = pd.Index(by_pos.columns.astype(str))
+    symbols, members, note = duplicate_groups(names, np.asarray(head)[:, source], duplicates,
+                                              where)
+    full = {sym: np.flatnonzero(names == sym) for sym in names[names.duplicated()].unique()}
+    watch: dict[str, np.ndarray] = {}
+    for k, sym in enumerate(symbols):
+        if sym in full and len(members[k]) == 1:
+            head_same = duplicates != "max-variance" or _same_columns(
+                np.asarray(head)[:, source[full[sym]]])
+            if not head_same:
+                continue  # max-variance chose one of copies that differ: the rule applies
+            if duplicates == "mean":
+                members[k] = full[sym]
+            else:
+                watch[sym] = source[full[sym]]
+    return symbols, [source[m] for m in members], note, watch
+
+
+def _same_columns(block: np.ndarray) -> bool:
+    """Every column equal to the first (missing counts as equal to missing)."""
+    first = block[:, :1]
+    return bool(np.all((block == first) | (np.isnan(block) & np.isnan(first))))
 
 
 def read_clinical(path: str | Path, ids: pd.Index, where: str,
@@ -340,7 +378,7 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
         _check_unique(reader.sample_ids, where)
     head_ids, head = reader.head(HEAD_ROWS)
     check_values(head, reader.genes, head_ids, where)
-    symbols, members, dup_note = gene_plan(reader.genes, head, duplicates, where)
+    symbols, members, dup_note, watch = gene_plan(reader.genes, head, duplicates, where)
     notes = [dup_note] if dup_note else []
     if genes_on_rows:
         notes.append(f"{path.name}: genes x samples"
@@ -353,11 +391,15 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
     model_genes = pd.Index([symbols[k] for k in order])
     notes += [f"partial gene coverage: {n}" for n in cov.audit(model_genes, repr(path.name))]
     chosen = [members[k] for k in order]
+    watch = {g: cols for g, cols in watch.items() if g in set(model_genes)}
     if sc.scale in LOG_SCALES:
-        select = np.array(list(dict.fromkeys(int(c) for m in chosen for c in m)),
-                          dtype=np.int64)
+        needed = [int(c) for m in chosen for c in m] + [int(c) for v in watch.values()
+                                                       for c in v]
+        select = np.array(list(dict.fromkeys(needed)), dtype=np.int64)
         pos = {int(c): i for i, c in enumerate(select)}
         chosen = [np.array([pos[int(c)] for c in m], dtype=np.int64) for m in chosen]
+        watch = {g: np.array([pos[int(c)] for c in v], dtype=np.int64)
+                 for g, v in watch.items()}
     else:  # library sizes and log transforms need every column
         select = np.arange(len(reader.genes))
     take = np.array([m[0] for m in chosen], dtype=np.int64)
@@ -376,7 +418,8 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
     prep = Preparer(symbols=model_genes, take=take, scale=sc.scale,
                     clinical=_clinical_part(scorer, clin),
                     members=chosen if any(len(m) > 1 for m in chosen) else None,
-                    read_genes=pd.Index(reader.genes[select]), where=where)
+                    read_genes=pd.Index(reader.genes[select]), where=where,
+                    watch=watch or None)
     return ScoringInput(description=str(path), fingerprint=fp, preparer=prep,
                         sample_ids=reader.sample_ids, reader=reader, select=select,
                         notes=notes)

@@ -142,23 +142,34 @@ def _subtype_tables(comp, ts: TrainingSet, F, n_boot: int, seed: int) -> dict:
     return out
 
 
+def held_out_predictions(comp, champion: dict):
+    """The champion's held-out predictions under its validation scheme, or None.
+
+    Returns ``(oof, pct, y)``: the out-of-fold table (leave-one-cohort-out: every held-out
+    cohort; cross-validation: the first repeat), each risk as a rank within its fold (the fold
+    models' risks are on different scales) and the structured outcome.
+    """
+    res = comp.results.get((champion["model"], champion["feature_set"], champion["validation"]))
+    if res is None:
+        return None
+    units = list(dict.fromkeys(f.unit for f in res.folds))
+    oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
+           else res.out_of_fold(units[0]))
+    pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
+    y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
+    y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
+    return oof, pct, y
+
+
 def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
     from tmeprog.models.metrics import calibration_table
     from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
     from tmeprog.models.screen import univariate_screen
 
     figs, tables = {}, {}
-    key = (champion["model"], champion["feature_set"], champion["validation"])
-    res = comp.results.get(key)
-    if res is not None:
-        units = list(dict.fromkeys(f.unit for f in res.folds))
-        # leave-one-cohort-out: every held-out cohort; cross-validation: the first repeat
-        oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
-               else res.out_of_fold(units[0]))
-        # risk scores of different fold models are on different scales: rank within each fold
-        pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
-        y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
-        y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
+    held = held_out_predictions(comp, champion)
+    if held is not None:
+        oof, pct, y = held
         where = "leave-one-cohort-out" if champion["validation"] == "loco" else "cross-validated"
         figs["figures/01_km_risk_tertiles.png"] = km_by_risk_group(
             y, pct, title=f"{champion['model']} ({champion['feature_set']}): {where}\n"

@@ -336,6 +336,7 @@ def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet,
     patients by risk tertile of their held-out predictions (the validation scheme the champion
     was chosen under; ranks within each fold, as the report's Kaplan-Meier figure). A training
     set too small for them leaves them out with a warning."""
+    from tmeprog.pipeline.artifacts import held_out_predictions
     from tmeprog.serving.reference import FeatureReference, RiskGroupCurves
 
     eps = sorted(set(ts.endpoints.values()))
@@ -343,16 +344,10 @@ def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet,
     try:
         if F is not None:
             scorer.feature_reference = FeatureReference.fit(F, F.attrs.get("compartments"))
-        res = comp.results.get((champion["model"], champion["feature_set"],
-                                champion["validation"]))
-        if res is None:
+        held = held_out_predictions(comp, champion)
+        if held is None:
             raise InputError("no held-out predictions of the champion")
-        units = list(dict.fromkeys(f.unit for f in res.folds))
-        oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
-               else res.out_of_fold(units[0]))
-        pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
-        y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
-        y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
+        _, pct, y = held
         scorer.risk_curves = RiskGroupCurves.fit(pct, y, (1 / 3, 2 / 3), endpoint=label)
     except InputError as exc:
         scorer.feature_reference = scorer.risk_curves = None

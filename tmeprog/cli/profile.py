@@ -45,8 +45,9 @@ def profile(
         if fmt and suffix != kind:
             raise InputError(f"--format {kind} with output {str(output)!r}: name the output "
                              f"*.{kind}")
-        if output.exists() and not overwrite:
-            raise InputError(f"{output} exists; pass --overwrite to replace it")
+        from tmeprog.tableio import check_output
+
+        check_output(output, overwrite, "--output")  # exists / folder not writable: before work
         from tmeprog.scoring.model import load_served_model
 
         served = load_served_model(model_uri, tracking_uri)

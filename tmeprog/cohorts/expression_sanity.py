@@ -92,7 +92,7 @@ def check_rule(rule: str) -> str:
     return rule
 
 
-def _same(block: np.ndarray) -> bool:
+def same_columns(block: np.ndarray) -> bool:
     """Whether every column of ``block`` equals its first (missing cells included)."""
     first = block[:, :1]
     return bool(((block == first) | (np.isnan(block) & np.isnan(first))).all())
@@ -153,7 +153,7 @@ def duplicate_groups(symbols: pd.Index, values: np.ndarray, rule: str, where: st
     if not dup:
         return pd.Index(uniques), members, None
     values = np.asarray(values, dtype=float)
-    differ = [k for k in dup if not _same(values[:, members[k]])]
+    differ = [k for k in dup if not same_columns(values[:, members[k]])]
     for k in dup:
         if k not in differ:
             members[k] = members[k][:1]

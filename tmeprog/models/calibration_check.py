@@ -67,8 +67,7 @@ def champion_calibration(flags: pd.DataFrame, champion: dict,
             r = row.iloc[0]
             where = ("leave-one-cohort-out" if scheme == "loco" else "cross-validated") + \
                 f" at {r['horizon']}"
-            msg = READING.format(v=r["slope"], lo=slope_range[0], hi=slope_range[1],
-                                 where=where) if r["flagged"] else ""
+            msg = slope_message(float(r["slope"]), where, slope_range)
             return {"validation": scheme, "horizon": str(r["horizon"]),
                     "slope": float(r["slope"]), "flagged": bool(r["flagged"]), "message": msg}
     return {"validation": "", "horizon": "", "slope": float("nan"), "flagged": False,

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.expression_sanity import same_columns
 from tmeprog.cohorts.sanity import ALLOW_FLAG
 from tmeprog.cohorts.userfiles import _check_unique
 from tmeprog.errors import InputError
@@ -72,7 +73,7 @@ class Preparer:
         """Refuse a chunk where copies of a gene, identical over the file's first rows,
         differ: the duplicates rule was decided on those rows."""
         for gene, cols in self.watch.items():
-            if not _same_columns(np.asarray(values[:, cols], dtype=float)):
+            if not same_columns(np.asarray(values[:, cols], dtype=float)):
                 raise InputError(
                     f"{self.where}: the copies of gene {gene} are identical over the first "
                     f"rows but differ in the samples from {list(ids)[0]!r} on; pass "
@@ -265,7 +266,7 @@ def gene_plan(genes: pd.Index, head: np.ndarray, duplicates: str = "error",
     watch: dict[str, np.ndarray] = {}
     for k, sym in enumerate(symbols):
         if sym in full and len(members[k]) == 1:
-            head_same = duplicates != "max-variance" or _same_columns(
+            head_same = duplicates != "max-variance" or same_columns(
                 np.asarray(head)[:, source[full[sym]]])
             if not head_same:
                 continue  # max-variance chose one of copies that differ: the rule applies
@@ -274,12 +275,6 @@ def gene_plan(genes: pd.Index, head: np.ndarray, duplicates: str = "error",
             else:
                 watch[sym] = source[full[sym]]
     return symbols, [source[m] for m in members], note, watch
-
-
-def _same_columns(block: np.ndarray) -> bool:
-    """Every column equal to the first (missing counts as equal to missing)."""
-    first = block[:, :1]
-    return bool(np.all((block == first) | (np.isnan(block) & np.isnan(first))))
 
 
 def read_clinical(path: str | Path, ids: pd.Index, where: str,

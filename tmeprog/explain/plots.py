@@ -138,33 +138,41 @@ def waterfall(expl: ShapExplanation, sample, max_display: int = 12) -> Figure:
     row = expl.values.loc[sample]
     if isinstance(row, pd.DataFrame):
         raise InputError(f"sample id {sample!r} is duplicated in the explanation")
+    data = None if expl.data is None else expl.data.loc[sample]
+    shown = min(len(row), max_display) + (len(row) > max_display)
+    fig = _figure(7.5, 1.4 + 0.42 * shown)
+    ax = fig.add_subplot()
+    base = float(expl.base_value)
+    out = draw_waterfall(ax, row, base, data, max_display)
+    ax.set_xlabel(f"model output (base {base:.3g} -> {out:.3g})", fontsize=11)
+    ax.set_title(_subtitle(expl, fig, f"sample {sample}; "), fontsize=9, loc="left")
+    return fig
+
+
+def draw_waterfall(ax, row: pd.Series, base: float, data: pd.Series | None = None,
+                   max_display: int = 12) -> float:
+    """Draw one prediction built up from ``base`` on ``ax``: the ``max_display`` largest
+    contributions of ``row`` (SHAP values by feature) on top, the rest summed in one bar;
+    ``data`` adds each feature's value to its label. Returns the prediction."""
     order = row.abs().sort_values(ascending=False, kind="stable").index
     shown = list(order[:max_display])
-    rest = row.drop(index=shown).sum()
-    labels = []
-    for f in shown:
-        val = "" if expl.data is None else f" = {expl.data.loc[sample, f]:.3g}"
-        labels.append(f"{f}{val}")
+    labels = [f + ("" if data is None else f" = {data[f]:.3g}") for f in shown]
     contrib = [float(row[f]) for f in shown]
     if len(order) > max_display:
         labels.append(f"{len(order) - max_display} other features")
-        contrib.append(float(rest))
+        contrib.append(float(row.drop(index=shown).sum()))
     labels, contrib = labels[::-1], contrib[::-1]  # largest on top
-    start = float(expl.base_value) + np.cumsum(contrib) - np.asarray(contrib)  # bar i's left
-    fig = _figure(7.5, 1.4 + 0.42 * len(contrib))
-    ax = fig.add_subplot()
+    start = base + np.cumsum(contrib) - np.asarray(contrib)  # bar i's left
     for i, (s, c) in enumerate(zip(start, contrib, strict=True)):
         ax.barh(i, c, left=s, color=_RED if c > 0 else _BLUE, height=0.7)
         ax.text(s + c if c > 0 else s, i, f" {c:+.3g}", va="center", fontsize=9)
     ax.set_yticks(range(len(labels)), labels, fontsize=10)
-    out = float(expl.base_value) + float(row.sum())
-    ax.axvline(float(expl.base_value), color="#999999", lw=0.8, ls="--")
+    out = base + float(row.sum())
+    ax.axvline(base, color="#999999", lw=0.8, ls="--")
     ax.axvline(out, color="#333333", lw=0.8)
-    ax.set_xlabel(f"model output (base {expl.base_value:.3g} -> {out:.3g})", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     ax.margins(x=0.12)
-    ax.set_title(_subtitle(expl, fig, f"sample {sample}; "), fontsize=9, loc="left")
-    return fig
+    return out
 
 
 def figure_name(kind: str, label: str | None = None) -> str:

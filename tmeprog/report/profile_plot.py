@@ -71,27 +71,14 @@ def profile_figure(p: PatientProfile, max_shap: int = 10) -> Figure:
 
 
 def _waterfall(ax, p: PatientProfile, max_shap: int) -> None:
-    """The patient's risk built up from the base value, largest contributions on top."""
-    nonzero = p.shap[p.shap.abs() > 0]
-    order = list(nonzero.abs().sort_values(ascending=False, kind="stable").index[:max_shap])
-    contrib = [float(p.shap[f]) for f in order]
-    labels = list(order)
-    rest = float(p.shap.drop(index=order).sum())
-    if len(nonzero) > len(order):
-        labels.append(f"{len(nonzero) - len(order)} other features")
-        contrib.append(rest)
-    labels, contrib = labels[::-1], contrib[::-1]
-    left = p.shap_base + np.cumsum(contrib) - np.asarray(contrib)
-    for i, (s0, c) in enumerate(zip(left, contrib, strict=True)):
-        ax.barh(i, c, left=s0, color=_RED if c > 0 else _BLUE, height=0.7)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    end = p.shap_base + float(p.shap.sum())
-    ax.axvline(p.shap_base, color=_GREY, lw=0.8, ls="--")
-    ax.axvline(end, color="#333333", lw=0.8)
+    """The patient's risk built up from the base value (features with a contribution)."""
+    from tmeprog.explain.plots import draw_waterfall
+
+    end = draw_waterfall(ax, p.shap[p.shap.abs() > 0], p.shap_base, max_display=max_shap)
+    ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel(f"{p.shap_output}: base {p.shap_base:.3g} -> this patient {end:.3g} "
                   "(red raises risk)", fontsize=9)
     ax.set_title("what drove the risk (SHAP waterfall)", fontsize=10, loc="left")
-    ax.spines[["top", "right"]].set_visible(False)
 
 
 def subtype_text(subtype: dict) -> str:

@@ -50,14 +50,6 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
 )}
 
 
-def _check_names(name: str, keys, where: str) -> None:
-    allowed = set(FAMILIES[name].estimator().get_params())
-    bad = sorted(set(keys) - allowed)
-    if bad:
-        raise InputError(f"{where} {name}: unknown hyperparameters {bad}; "
-                         f"{name} has {sorted(allowed)}")
-
-
 def _accepts(default, v) -> str:
     """What a value for a parameter with ``default`` must be ("" when ``v`` is acceptable):
     a whole number for an integer default, a number for a float default, true / false for a
@@ -79,10 +71,14 @@ def _accepts(default, v) -> str:
     return ""
 
 
-def _check_types(name: str, values: Mapping, where: str, grid: bool = False) -> None:
-    """A value of the wrong kind for its parameter is refused here, naming it, not deep
-    inside a fit (see :func:`_accepts`)."""
+def _check(name: str, values: Mapping, where: str, grid: bool = False) -> None:
+    """Unknown hyperparameters, and values of the wrong kind for theirs, are refused here,
+    naming them, not deep inside a fit (see :func:`_accepts`)."""
     defaults = FAMILIES[name].estimator().get_params()
+    bad = sorted(set(values) - set(defaults))
+    if bad:
+        raise InputError(f"{where} {name}: unknown hyperparameters {bad}; "
+                         f"{name} has {sorted(defaults)}")
     for k, given in values.items():
         for v in (given if grid and isinstance(given, list) else [given]):
             want = _accepts(defaults.get(k), v)
@@ -114,15 +110,13 @@ def build_models(random_state: int = 0, quick: bool = False,
     out = {}
     for name, fam in FAMILIES.items():
         kw = dict(fam.quick_params if quick else fam.params)
-        _check_names(name, params.get(name, {}), "[models.params]")
-        _check_types(name, params.get(name, {}), "[models.params]")
+        _check(name, params.get(name, {}), "[models.params]")
         kw.update(params.get(name, {}))
         if fam.seeded:
             kw.setdefault("random_state", random_state)
         grid = dict(grids[name]) if name in grids else dict(fam.quick_grid if quick
                                                               else fam.grid)
-        _check_names(name, grid, "[models.grids]")
-        _check_types(name, grid, "[models.grids]", grid=True)
+        _check(name, grid, "[models.grids]", grid=True)
         for k, v in grid.items():
             if not isinstance(v, list) or not v:
                 raise InputError(f"[models.grids] {name}.{k}: give a non-empty list of values")

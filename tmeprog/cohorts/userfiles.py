@@ -54,6 +54,7 @@ from tmeprog.cohorts.sanity import (
 from tmeprog.cohorts.scale import resolve_scale, to_log2
 from tmeprog.cohorts.vocabulary import receptor_subtype
 from tmeprog.errors import InputError
+from tmeprog.textio import open_text
 
 MIN_GENES = 1000
 MAX_GENE_MISSING = 0.20
@@ -146,14 +147,6 @@ def normalise_column_name(name: str) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-def _opener(path: Path, newline: str | None = None):
-    """The file as text in its detected encoding (binary files and damaged ``.gz`` streams
-    are an :class:`InputError` naming the file; see :mod:`tmeprog.textio`)."""
-    from tmeprog.textio import open_text
-
-    return open_text(path, "file", newline=newline)
-
-
 def _base_suffix(path: Path) -> str:
     sfx = [s.lower() for s in path.suffixes]
     if sfx and sfx[-1] == ".gz":
@@ -172,7 +165,7 @@ def _check_file(path: Path, what: str) -> None:
 
 def _first_lines(path: Path, n: int = 2, skip_comments: bool = False) -> tuple[list[str], int]:
     lines, skipped = [], 0
-    with _opener(path) as fh, gzip_guard(path):
+    with open_text(path) as fh, gzip_guard(path):
         for line in fh:
             if skip_comments and not lines and line.startswith("#"):
                 skipped += 1
@@ -297,7 +290,7 @@ def read_clinical_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     _check_file(path, "clinical")
-    with _opener(path) as fh, gzip_guard(path):
+    with open_text(path) as fh, gzip_guard(path):
         lines = fh.read().split("\n")
     i = 0
     while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):

@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.cohorts.expression_sanity import gzip_guard, text_read_error
-from tmeprog.cohorts.userfiles import _opener, _sniff_sep
+from tmeprog.cohorts.userfiles import _sniff_sep
 from tmeprog.errors import InputError
 from tmeprog.scoring.arrays import MAX_BATCH_ROWS, group_arrays
 from tmeprog.scoring.arrays import columns_to_array as _columns_to_array
 from tmeprog.scoring.matrix_store import MatrixStore, matrix_format, store_fingerprint
+from tmeprog.textio import open_text
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 TEXT_SUFFIXES = (".tsv", ".txt", ".csv", ".tab")
@@ -131,7 +132,7 @@ class Layout:
 def _inspect_text(path: Path, n_head: int) -> Layout:
     lines: list[str] = []
     skipped = 0
-    with _opener(path, newline="") as fh, gzip_guard(path):
+    with open_text(path, newline="") as fh, gzip_guard(path):
         for line in fh:
             if not lines and not line.strip():
                 skipped += 1

@@ -13,6 +13,7 @@ import urllib.request
 import typer
 
 from tmeprog.cli.common import fail, out
+from tmeprog.cli.handler import Terminated
 
 #: Seconds the server gets to answer before ``ui`` gives up.
 START_TIMEOUT = 180.0
@@ -55,10 +56,6 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-class _Terminated(Exception):
-    pass
-
-
 def ui(
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
     port: int = typer.Option(5000, help="Port (1-65535)."),
@@ -67,8 +64,8 @@ def ui(
 ) -> None:
     """Start the MLflow UI on the project's store (artifacts under ./mlruns).
 
-    Says "ready" once the page answers; Ctrl-C or SIGTERM stops the server and every process
-    it started (exit 130 / 143).
+    Says "ready" once the page answers; Ctrl-C or SIGTERM (turned into exceptions by
+    :mod:`tmeprog.cli.handler`) stops the server and every process it started (exit 130 / 143).
     """
     from tmeprog.tracking.store import DEFAULT_ARTIFACTS, artifact_root, tracking_uri
 
@@ -84,16 +81,6 @@ def ui(
            "--host", host, "--port", str(port)]
     url = f"http://{host}:{port}"
 
-    def on_term(signum, frame):
-        raise _Terminated
-
-    def on_int(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    # Ctrl-C stops the UI even when started where SIGINT is inherited as ignored (a
-    # background job of a non-interactive shell)
-    previous_int = signal.signal(signal.SIGINT, on_int)
     proc = subprocess.Popen(cmd, start_new_session=True)
     code = 0
     try:
@@ -108,14 +95,9 @@ def ui(
             time.sleep(0.5)
         out.print(f"ready: {url} ; Ctrl-C to stop", markup=False)
         code = proc.wait()
-    except KeyboardInterrupt:
-        out.print("interrupted: stopping the MLflow UI")
-        code = 130
-    except _Terminated:
-        out.print("terminated: stopping the MLflow UI")
-        code = 143
+    except (KeyboardInterrupt, Terminated):  # the top-level handler exits 130 / 143
+        out.print("stopping the MLflow UI")
+        raise
     finally:
         _stop(proc)
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
     raise typer.Exit(code)

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from tmeprog.scoring.reader import parquet_parts
+from tmeprog.tables.sniff import parquet_parts
 
 TARGET_PER_CORE = 2000.0
 TARGET_RSS = 2 * 2**30

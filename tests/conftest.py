@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,22 @@ def store(tmp_path_factory) -> str:
     finally:
         os.chdir(cwd)
     return uri
+
+
+@pytest.fixture()
+def unwritable(tmp_path):
+    """A folder this process cannot create files in (a read-only tree for root)."""
+    if os.geteuid() != 0:
+        d = tmp_path / "ro"
+        d.mkdir()
+        d.chmod(0o500)
+        yield d
+        d.chmod(0o700)
+        return
+    for cand in (Path("/sys"), Path("/proc/1")):
+        try:
+            tempfile.mkstemp(dir=cand)
+        except OSError:
+            yield cand / "tmeprog-out"
+            return
+    pytest.skip("no unwritable folder available to root here")

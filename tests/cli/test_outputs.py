@@ -1,7 +1,5 @@
 """Every command that writes a file checks its output first: exists -> 2, unwritable -> 3."""
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -10,45 +8,6 @@ import pytest
 from tmeprog.cli import app
 from tmeprog.cli import exit_codes as codes
 from tmeprog.cli.handler import run
-from tmeprog.errors import EnvironmentFault, InputError
-from tmeprog.tableio import check_output
-
-
-@pytest.fixture()
-def unwritable(tmp_path):
-    """A folder this process cannot create files in (a read-only tree for root)."""
-    if os.geteuid() != 0:
-        d = tmp_path / "ro"
-        d.mkdir()
-        d.chmod(0o500)
-        yield d
-        d.chmod(0o700)
-        return
-    for cand in (Path("/sys"), Path("/proc/1")):
-        try:
-            tempfile.mkstemp(dir=cand)
-        except OSError:
-            yield cand / "tmeprog-out"
-            return
-    pytest.skip("no unwritable folder available to root here")
-
-
-def test_check_output_cases(tmp_path, unwritable):
-    (tmp_path / "old.tsv").write_text("x\n")
-    with pytest.raises(InputError, match="exists; pass --overwrite"):
-        check_output(tmp_path / "old.tsv")
-    assert check_output(tmp_path / "old.tsv", overwrite=True) == tmp_path / "old.tsv"
-    with pytest.raises(InputError, match="is a folder"):
-        check_output(tmp_path)
-    with pytest.raises(InputError, match="is a file, not a folder"):
-        check_output(tmp_path / "old.tsv" / "new.tsv")
-    with pytest.raises(InputError, match="is a file; give a folder"):
-        check_output(tmp_path / "old.tsv", folder=True)
-    before = sorted(tmp_path.rglob("*"))
-    check_output(tmp_path / "a" / "b" / "new.tsv")  # will be created: fine, nothing made now
-    assert sorted(tmp_path.rglob("*")) == before
-    with pytest.raises(EnvironmentFault, match="cannot be written"):
-        check_output(unwritable / "x.tsv")
 
 
 def _commands(out_dir: Path, tmp_path: Path) -> dict[str, list[str]]:

@@ -1,5 +1,6 @@
 """Expression sanity: Excel dates as gene names, duplicated genes, absurd values, unusable
-samples, cut rows and truncated .gz files; on the pieces and through the whole-file loader."""
+samples, cut rows and truncated .gz files; on the pieces and through the whole-file loader
+(the pieces that locate damaged text files: tests/tables/test_damage.py)."""
 
 import gzip
 import string
@@ -19,9 +20,7 @@ from tmeprog.cohorts.expression_sanity import (
     collapse_duplicates,
     degenerate_samples,
     duplicate_groups,
-    gzip_truncated_at,
     is_excel_date,
-    ragged_line,
 )
 from tmeprog.cohorts.userfiles import load_user_cohort
 from tmeprog.errors import InputError
@@ -178,25 +177,6 @@ def test_unusable_samples_and_reasons():
     lambda xs: len(set(xs)) > 1))
 def test_property_a_sample_with_two_distinct_values_is_usable(xs):
     assert degenerate_samples(np.array([xs]), ["s"]).empty
-
-
-# ----------------------------------------------------------------------------- text files
-
-
-def test_truncated_gz_and_cut_row_are_located(tmp_path):
-    rows = ["gene\ta\tb"] + [f"G{i}\t{i}\t{i}" for i in range(50_000)]
-    data = ("\n".join(rows) + "\n").encode()
-    whole = tmp_path / "w.tsv.gz"
-    whole.write_bytes(gzip.compress(data))
-    assert gzip_truncated_at(whole) is None
-    cut = tmp_path / "c.tsv.gz"
-    blob = gzip.compress(data)
-    cut.write_bytes(blob[: len(blob) // 2])
-    line = gzip_truncated_at(cut)
-    assert 2 < line < len(rows)
-    short = tmp_path / "s.tsv"
-    short.write_text("gene\ta\tb\nG1\t1\t2\n\nG2\t1\nG3\t1\t2\n")
-    assert ragged_line(short, "\t", 1, 3) == (4, 2)
 
 
 # ----------------------------------------------------------------------------- loader

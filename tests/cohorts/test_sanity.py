@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tmeprog.cohorts.sanity import check_time_scale, hint
-from tmeprog.cohorts.userfiles import map_clinical
+from tmeprog.cohorts.user_clinical import map_clinical
 from tmeprog.errors import InputError
 
 N = 30

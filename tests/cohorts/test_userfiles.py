@@ -7,7 +7,8 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tmeprog.cohorts import load_cohort
-from tmeprog.cohorts.userfiles import load_user_cohort, map_clinical, read_clinical_table
+from tmeprog.cohorts.user_clinical import map_clinical, read_clinical_table
+from tmeprog.cohorts.userfiles import load_user_cohort
 from tmeprog.errors import InputError
 
 _spec = importlib.util.spec_from_file_location(
@@ -204,16 +205,6 @@ def test_feature_table_numbers_round_trip_exactly(tmp_path):
     assert "note" not in c.features.columns
 
 
-def test_parse_numbers_marks_non_numbers_missing():
-    from tmeprog.cohorts.userfiles import parse_numbers
-
-    s = pd.Series(["0.1", None, "abc", "-2.5e-3", " 7"], index=list("abcde"))
-    got = parse_numbers(s)
-    assert got.index.tolist() == list("abcde")
-    np.testing.assert_array_equal(got.to_numpy()[[0, 3]], [0.1, -2.5e-3])
-    assert got.isna().tolist()[1:3] == [True, True]
-
-
 def test_ispy2_feature_table(shared_data):
     c = load_user_cohort(shared_data / "cohorts" / "ispy2" / "ISPY2_clinical_signatures_dev.csv",
                          kind="features")
@@ -324,7 +315,7 @@ def test_missing_values_dropped_or_filled_and_counted(tmp_path):
 
 
 def test_clinical_values_parsed_once_per_distinct_text_match_cell_by_cell():
-    from tmeprog.cohorts.userfiles import _parse_distinct, _parse_value
+    from tmeprog.cohorts.user_clinical import _parse_distinct, _parse_value
 
     rng = np.random.default_rng(1)
     texts = {"er": ["Positive", "neg", "1", None, "unknown"],

@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 from tests.scoring.conftest import CHAMPION
 from tmeprog.cli import app
 from tmeprog.errors import InputError
+from tmeprog.scoring.layout import inspect_table
 from tmeprog.scoring.matrix_store import MatrixStore, write_matrix
-from tmeprog.scoring.reader import inspect_table, open_reader, table_kind
+from tmeprog.scoring.reader import open_reader
+from tmeprog.tables.sniff import table_kind
 
 runner = CliRunner()
 

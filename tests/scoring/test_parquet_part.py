@@ -10,8 +10,9 @@ import pytest
 
 from tmeprog.errors import InputError
 from tmeprog.scoring import parquet_part
+from tmeprog.scoring.layout import inspect_table
 from tmeprog.scoring.parquet_part import ParquetPart
-from tmeprog.scoring.reader import inspect_table, open_reader
+from tmeprog.scoring.reader import open_reader
 
 
 def _write(path: Path, rows=37, cols=30, group=10, dtype=np.float32, seed=1, **opts) -> None:

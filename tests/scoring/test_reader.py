@@ -9,7 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tmeprog.errors import InputError
-from tmeprog.scoring.reader import inspect_table, open_reader, table_kind
+from tmeprog.scoring.layout import inspect_table
+from tmeprog.scoring.reader import open_reader
+from tmeprog.tables.sniff import table_kind
 
 
 def _matrix(n=23, p=40, seed=0, dtype=np.float64):

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tmeprog.errors import InputError
-from tmeprog.scoring.reader import inspect_table, open_reader
+from tmeprog.scoring.layout import inspect_table
+from tmeprog.scoring.reader import open_reader
 from tmeprog.scoring.slices import ParquetSlice, whole_group_chunk_size
 
 

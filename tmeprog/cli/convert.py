@@ -30,9 +30,10 @@ def convert(
     import numpy as np
 
     from tmeprog.scoring.inputs import choose_orientation
+    from tmeprog.scoring.layout import inspect_table
     from tmeprog.scoring.matrix_store import matrix_format, write_matrix
-    from tmeprog.scoring.reader import inspect_table, open_reader
-    from tmeprog.tableio import check_output
+    from tmeprog.scoring.reader import open_reader
+    from tmeprog.tables.tableio import check_output
 
     try:
         if matrix_format(target) is None:

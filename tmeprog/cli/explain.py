@@ -27,7 +27,7 @@ def _check_figures(folder: Path, patients: list[str], overwrite: bool) -> None:
     """Refuse, before any work, a figures folder that cannot be written or already holds
     figures (without --overwrite)."""
     from tmeprog.explain.plots import figure_name
-    from tmeprog.tableio import check_output
+    from tmeprog.tables.tableio import check_output
 
     check_output(folder, overwrite, "--figures", folder=True)
     if overwrite or not folder.is_dir():
@@ -73,7 +73,7 @@ def explain(
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
     from tmeprog.explain import explain_scorer, write_shap_table
     from tmeprog.explain.plots import save_figures
-    from tmeprog.tableio import check_output
+    from tmeprog.tables.tableio import check_output
 
     try:
         if output.suffix.lower() != ".parquet":

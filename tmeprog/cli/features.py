@@ -94,7 +94,7 @@ def features(
     immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
     from tmeprog.features.extractor import TMEFeatureExtractor
-    from tmeprog.tableio import check_output, table_format, write_table
+    from tmeprog.tables.tableio import check_output, table_format, write_table
 
     try:
         table_format(output)

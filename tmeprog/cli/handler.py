@@ -95,7 +95,7 @@ def _damaged_gzip(args: Sequence[str]) -> str | None:
     return None
 
 
-#: Names of the encodings :func:`tmeprog.textio.detect_encoding` returns, as users know them.
+#: Names of the encodings :func:`tmeprog.tables.textio.detect_encoding` returns, as users know them.
 ENCODING_NAMES = {"cp1252": "Windows-1252 / latin-1", "latin-1": "latin-1",
                   "utf-16": "UTF-16", "utf-32": "UTF-32", "utf-8-sig": "UTF-8"}
 
@@ -103,7 +103,7 @@ ENCODING_NAMES = {"cp1252": "Windows-1252 / latin-1", "latin-1": "latin-1",
 def _detected(head: bytes) -> str:
     """What the bytes look like, in words."""
     from tmeprog.errors import InputError
-    from tmeprog.textio import detect_encoding
+    from tmeprog.tables.textio import detect_encoding
 
     try:
         enc = detect_encoding(head)

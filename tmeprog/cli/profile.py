@@ -45,7 +45,7 @@ def profile(
         if fmt and suffix != kind:
             raise InputError(f"--format {kind} with output {str(output)!r}: name the output "
                              f"*.{kind}")
-        from tmeprog.tableio import check_output
+        from tmeprog.tables.tableio import check_output
 
         check_output(output, overwrite, "--output")  # exists / folder not writable: before work
         from tmeprog.scoring.model import load_served_model

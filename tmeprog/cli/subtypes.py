@@ -109,7 +109,7 @@ def subtypes(
     clinical assays.
     """
     from tmeprog.features.subtypes.summary import subtype_summary
-    from tmeprog.tableio import check_output, table_format, write_table
+    from tmeprog.tables.tableio import check_output, table_format, write_table
 
     try:
         table_format(output)

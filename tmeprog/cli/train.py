@@ -74,7 +74,7 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of a training run."""
     from tmeprog.report.html import report_run
-    from tmeprog.tableio import check_output
+    from tmeprog.tables.tableio import check_output
 
     try:
         check_output(output, overwrite, "--output")

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from tmeprog.errors import InputError
-from tmeprog.textio import read_text
+from tmeprog.tables.textio import read_text
 
 TASKS = ("prognosis", "response")
 MODEL_FAMILIES = {

@@ -450,7 +450,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     import mlflow
 
     from tmeprog.pipeline import artifacts
-    from tmeprog.tableio import check_output
+    from tmeprog.tables.tableio import check_output
     from tmeprog.tracking.champion import decide_alias, register
     from tmeprog.tracking.failed_run import discard_failed_run
     from tmeprog.tracking.pyfunc import log_scorer

@@ -287,7 +287,7 @@ def build_report(run_dir: Path, run_info: dict) -> str:
 
 def write_atomic(text: str, out: Path, overwrite: bool = False) -> Path:
     """Write ``text`` to ``out`` via a temporary file and rename; refuse to overwrite."""
-    from tmeprog.tableio import atomic_output
+    from tmeprog.tables.tableio import atomic_output
 
     with atomic_output(out, overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")

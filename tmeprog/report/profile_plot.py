@@ -132,7 +132,7 @@ def write_profiles(profiles: list[PatientProfile], out: Path, fmt: str = "html",
 
     Refuses existing outputs unless ``overwrite``.
     """
-    from tmeprog.tableio import atomic_output
+    from tmeprog.tables.tableio import atomic_output
 
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -30,7 +30,7 @@ from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
 from tmeprog.scoring.inputs import open_input
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
-from tmeprog.tableio import check_output, table_format, write_table
+from tmeprog.tables.tableio import check_output, table_format, write_table
 
 ENGINES = ("local", "dask")
 CHUNK_BYTES = 96 * 2**20  # float64 model input per chunk: bounds a worker's peak memory

@@ -27,22 +27,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tmeprog.cohorts.expression_sanity import same_columns
+from tmeprog.cohorts import load_cohort
+from tmeprog.cohorts.download import sniff_cohort_file
+from tmeprog.cohorts.expression_sanity import (
+    apply_groups,
+    check_gene_names,
+    check_rule,
+    check_samples,
+    check_values,
+    duplicate_groups,
+    same_columns,
+)
+from tmeprog.cohorts.gene_map import resolve_identifiers
+from tmeprog.cohorts.genes import harmonise_genes
+from tmeprog.cohorts.id_matching import check_clinical_rows
+from tmeprog.cohorts.model import coerce_clinical
 from tmeprog.cohorts.sanity import ALLOW_FLAG
-from tmeprog.cohorts.userfiles import _check_unique
+from tmeprog.cohorts.scale import resolve_scale, to_log2
+from tmeprog.cohorts.user_clinical import index_by_id, map_clinical, read_clinical_table
+from tmeprog.cohorts.userfiles import load_user_cohort
 from tmeprog.errors import InputError
 from tmeprog.scoring.coverage import CoverageModel
-from tmeprog.scoring.reader import (
-    HEAD_ROWS,
-    Chunk,
-    ExpressionReader,
-    file_fingerprint,
-    inspect_table,
-    open_reader,
-    parquet_parts,
-    table_kind,
-)
+from tmeprog.scoring.layout import HEAD_ROWS, file_fingerprint, inspect_table
+from tmeprog.scoring.reader import ExpressionReader, ParquetRows, open_reader
+from tmeprog.scoring.slices import whole_group_chunk_size
 from tmeprog.serving.scorer import Scorer
+from tmeprog.tables.chunks import Chunk, chunk_bounds
+from tmeprog.tables.orientation import check_orientation, label_sample, orientation_name
+from tmeprog.tables.sniff import parquet_parts, table_kind
+from tmeprog.tables.whole import check_unique
 
 ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 LOG_SCALES = ("log2", "log2_ratio")
@@ -92,11 +105,8 @@ class Preparer:
         Expression stays float32 when read as float32 (every score widens it exactly).
         """
         if self.symbols is None:
-            from tmeprog.serving.scorer import Scorer
-
             return Scorer.split(payload)
-        from tmeprog.cohorts.expression_sanity import apply_groups, check_samples, check_values
-        from tmeprog.tracking.pyfunc import model_input
+        from tmeprog.tracking.pyfunc import model_input  # heavy (mlflow): loaded on use
 
         values = np.asarray(payload)
         if values.dtype not in (np.float32, np.float64):
@@ -105,8 +115,6 @@ class Preparer:
             check_values(values, self.read_genes, ids, self.where)
             check_samples(values, ids, self.where)
         if self.scale not in LOG_SCALES:
-            from tmeprog.cohorts.scale import to_log2
-
             values = to_log2(pd.DataFrame(values, dtype=np.float64), self.scale)[0].to_numpy()
         idx = pd.Index(ids, name="sample_id")
         identity = len(self.take) == values.shape[1] and \
@@ -156,16 +164,13 @@ class ScoringInput:
                 yield from self.reader.chunks(size, self.select, skip)
             return
         ids = self.frame.index
-        for idx, a in enumerate(range(0, len(ids), size)):
-            yield idx, ids[a:a + size], None if idx in skip else self.frame.iloc[a:a + size]
+        for idx, a, b in chunk_bounds(len(ids), size):
+            yield idx, ids[a:b], None if idx in skip else self.frame.iloc[a:b]
 
 
     def whole_group_size(self, wanted: int, cap: int) -> int | None:
         """A chunk size of whole parquet row groups near ``wanted`` (None: not a parquet
         samples x genes input, or row groups of uneven or too large sizes)."""
-        from tmeprog.scoring.reader import ParquetRows
-        from tmeprog.scoring.slices import whole_group_chunk_size
-
         if not isinstance(self.reader, ParquetRows):
             return None
         return whole_group_chunk_size(self.reader.group_rows(), wanted, cap)
@@ -181,11 +186,9 @@ def ids_digest(ids: pd.Index) -> str:
 
 def _gene_likeness(labels: pd.Index) -> tuple[float, float]:
     """(symbol-like, numeric-id-like) fractions of labels recognised as gene identifiers."""
-    from tmeprog.cohorts.gene_map import resolve_identifiers
-
     if len(labels) == 0:
         return 0.0, 0.0
-    lab = pd.Index(labels[:: max(1, len(labels) // 2000)]).astype(str)
+    lab = pd.Index(label_sample(labels)).astype(str)
     kinds = resolve_identifiers(lab)["kind"].to_numpy()
     numeric = np.asarray(lab.str.fullmatch(r"\d+"), dtype=bool)
     weight = np.select([np.isin(kinds, ["symbol", "ensembl"]),
@@ -199,8 +202,7 @@ def _eg(labels) -> str:
 
 def choose_orientation(layout, stated: str) -> bool:
     """True when genes are on the rows. Raises on a stated orientation the labels contradict."""
-    if stated not in ORIENTATIONS:
-        raise InputError(f"--orientation {stated!r}; use one of {', '.join(ORIENTATIONS)}")
+    check_orientation(stated, "--orientation ", ORIENTATIONS)
     top, side = _gene_likeness(layout.top), _gene_likeness(layout.side_head)
     if max(top[0], side[0]) >= 0.2:
         rows, cols = side[0], top[0]
@@ -252,9 +254,6 @@ def gene_plan(genes: pd.Index, head: np.ndarray, duplicates: str = "error",
         on duplicated symbols, or None; symbol -> all its file columns, for copies identical
         over ``head`` that must stay identical.
     """
-    from tmeprog.cohorts.expression_sanity import duplicate_groups
-    from tmeprog.cohorts.genes import harmonise_genes
-
     labels = pd.Index(genes.astype(str))
     pos_frame = pd.DataFrame(-np.arange(len(labels), dtype=float)[None, :], columns=labels)
     by_pos, _ = harmonise_genes(pos_frame, duplicates="keep")
@@ -285,13 +284,9 @@ def read_clinical(path: str | Path, ids: pd.Index, where: str,
     The id column is the one matching most of ``ids``; every id of ``ids`` needs a row unless
     ``allow_missing`` (see :func:`~tmeprog.cohorts.id_matching.check_clinical_rows`).
     """
-    from tmeprog.cohorts.id_matching import check_clinical_rows
-    from tmeprog.cohorts.model import coerce_clinical
-    from tmeprog.cohorts.userfiles import _index_by_id, map_clinical, read_clinical_table
-
     name = Path(path).name
     wanted = pd.Index(ids.astype(str)).unique()
-    out, col = _index_by_id(read_clinical_table(path), f"clinical file {name!r}", wanted, None)
+    out, col = index_by_id(read_clinical_table(path), f"clinical file {name!r}", wanted, None)
     note = check_clinical_rows(wanted, out.index, f"clinical file {name!r}", where,
                                allow_missing, col)
     clin, _, _, _, rep = map_clinical(out, name, allow_missing)
@@ -300,7 +295,7 @@ def read_clinical(path: str | Path, ids: pd.Index, where: str,
 
 
 def _clinical_part(scorer: Scorer, clin: pd.DataFrame | None) -> pd.DataFrame | None:
-    from tmeprog.tracking.pyfunc import clinical_inputs
+    from tmeprog.tracking.pyfunc import clinical_inputs  # heavy (mlflow): loaded on use
 
     if clin is None or not scorer.clinical_columns:
         return None
@@ -351,8 +346,6 @@ def open_input(scorer: Scorer, source: str, clinical: str | None = None,
 
 
 def _public_format(p: Path) -> bool:
-    from tmeprog.cohorts.download import sniff_cohort_file
-
     try:
         return sniff_cohort_file(p) is not None
     except Exception:
@@ -361,16 +354,13 @@ def _public_format(p: Path) -> bool:
 
 def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
                  orientation, allow_missing=False, duplicates="error") -> ScoringInput:
-    from tmeprog.cohorts.expression_sanity import check_gene_names, check_values
-    from tmeprog.cohorts.scale import resolve_scale
-
     layout = inspect_table(path)
     genes_on_rows = choose_orientation(layout, orientation)
     reader = open_reader(layout, genes_on_rows)
     where = repr(path.name)
     check_gene_names(reader.genes, where)
     if reader.sample_ids is not None:
-        _check_unique(reader.sample_ids, where)
+        check_unique(reader.sample_ids, where)
     head_ids, head = reader.head(HEAD_ROWS)
     check_values(head, reader.genes, head_ids, where)
     symbols, members, dup_note, watch = gene_plan(reader.genes, head, duplicates, where)
@@ -406,8 +396,8 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
         clin, more = read_clinical(clinical, ids, repr(path.name), allow_missing)
         scorer.check_covariates(clin.columns, f"clinical file {Path(clinical).name!r}")
         notes += more
-    fp = {"input": file_fingerprint(path), "orientation": "genes_x_samples" if genes_on_rows
-          else "samples_x_genes", "scale": sc.scale,
+    fp = {"input": file_fingerprint(path), "orientation": orientation_name(genes_on_rows),
+          "scale": sc.scale,
           "clinical": file_fingerprint(Path(clinical)) if clinical else None,
           "duplicates": duplicates}
     prep = Preparer(symbols=model_genes, take=take, scale=sc.scale,
@@ -422,11 +412,6 @@ def _open_stream(scorer, cov: CoverageModel, path: Path, clinical, scale,
 
 def _load_whole(scorer, source: str, clinical, scale, orientation, allow_missing=False,
                 duplicates="error"):
-    from tmeprog.cohorts import load_cohort
-    from tmeprog.cohorts.download import sniff_cohort_file
-    from tmeprog.cohorts.expression_sanity import check_rule
-    from tmeprog.cohorts.userfiles import load_user_cohort
-
     check_rule(duplicates)
     p = Path(source)
     opts = {k: v for k, v in {"clinical": clinical, "scale": scale}.items() if v is not None}
@@ -451,7 +436,7 @@ def _load_whole(scorer, source: str, clinical, scale, orientation, allow_missing
 
 def _open_whole(scorer, cov, source: str, clinical, scale, orientation,
                 allow_missing=False, duplicates="error") -> ScoringInput:
-    from tmeprog.tracking.pyfunc import model_input
+    from tmeprog.tracking.pyfunc import model_input  # heavy (mlflow): loaded on use
 
     cohort = _load_whole(scorer, source, clinical, scale, orientation, allow_missing,
                          duplicates)
@@ -478,7 +463,7 @@ def _open_whole(scorer, cov, source: str, clinical, scale, orientation,
     if expr is None and feats is None and part is None:
         raise InputError(f"{where}: nothing to score the model on")
     frame = model_input(expr, part, feats)
-    _check_unique(frame.index, where)
+    check_unique(frame.index, where)
     fp = {"cohort": cohort.name, "n_samples": len(frame), "ids_sha256": ids_digest(frame.index)}
     if Path(source).exists():
         fp["input"] = file_fingerprint(Path(source))

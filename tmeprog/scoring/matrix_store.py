@@ -22,26 +22,20 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.tables.sniff import matrix_format
 
-MATRIX_SUFFIXES = (".h5ad", ".zarr")
 #: Samples per stored row block (chunk) of ``X``.
 ROW_BLOCK = 1024
-
-
-def matrix_format(path: str | Path) -> str | None:
-    """``"h5ad"`` or ``"zarr"`` from the name (a zarr store is a folder), else None."""
-    sfx = Path(path).suffix.lower()
-    return sfx[1:] if sfx in MATRIX_SUFFIXES else None
 
 
 def _open_root(path: Path):
     fmt = matrix_format(path)
     try:
         if fmt == "h5ad":
-            import h5py
+            import h5py  # heavy: loaded for .h5ad stores only
 
             return h5py.File(path, "r")
-        import zarr
+        import zarr  # heavy: loaded for .zarr stores only
 
         return zarr.open_group(str(path), mode="r")
     except Exception as exc:  # h5py / zarr raise several types for unreadable stores
@@ -50,7 +44,7 @@ def _open_root(path: Path):
 
 
 def _index(root, key: str, path: Path) -> pd.Index:
-    from anndata.io import read_elem
+    from anndata.io import read_elem  # heavy: loaded on use
 
     if key not in root:
         raise InputError(f"{str(path)!r} has no {key!r} table; an AnnData store holds obs "
@@ -77,7 +71,7 @@ class MatrixStore:
         X = self.root["X"]
         self.sparse = not hasattr(X, "shape") or hasattr(X, "keys")
         if self.sparse:
-            from anndata.io import sparse_dataset
+            from anndata.io import sparse_dataset  # heavy: loaded on use
 
             X = sparse_dataset(X)
         self.X = X
@@ -124,13 +118,13 @@ class _Writer:
     def __init__(self, path: Path, fmt: str, n_genes: int, dtype):
         self.fmt, self.n = fmt, 0
         if fmt == "h5ad":
-            import h5py
+            import h5py  # heavy: loaded for .h5ad stores only
 
             self.root = h5py.File(path, "w")
             self.X = self.root.create_dataset("X", shape=(0, n_genes), maxshape=(None, n_genes),
                                               chunks=(ROW_BLOCK, max(1, n_genes)), dtype=dtype)
         else:
-            import zarr
+            import zarr  # heavy: loaded for .zarr stores only
 
             self.root = zarr.open_group(str(path), mode="w", zarr_format=2)
             self.X = self.root.create_array("X", shape=(0, n_genes),
@@ -145,7 +139,7 @@ class _Writer:
         self.n = b
 
     def write_index(self, sample_ids: pd.Index, genes: pd.Index) -> None:
-        from anndata.io import write_elem
+        from anndata.io import write_elem  # heavy: loaded on use
 
         write_elem(self.root, "obs", pd.DataFrame(index=pd.Index(sample_ids.astype(str))))
         write_elem(self.root, "var", pd.DataFrame(index=pd.Index(genes.astype(str))))

@@ -24,7 +24,7 @@ import pandas as pd
 
 from tmeprog.errors import InputError
 from tmeprog.scoring.chunk import FAILED_COLUMNS, ChunkResult
-from tmeprog.tableio import atomic_output
+from tmeprog.tables.tableio import atomic_output
 
 MANIFEST_VERSION = 1
 _PART = "chunk-{:06d}.parquet"

@@ -18,6 +18,7 @@ import numpy as np
 from tmeprog.errors import InputError
 from tmeprog.scoring.arrays import group_arrays
 from tmeprog.scoring.parquet_part import ParquetPart, row_starts
+from tmeprog.tables.chunks import stack_rows
 
 
 @lru_cache(maxsize=2)  # metadata costs ~1 KB per row group and column
@@ -56,15 +57,7 @@ class ParquetSlice:
                 raise InputError(f"rows {start}:{stop} of {path!r} are not whole row groups")
             for rg in range(first, last):
                 parts += list(group_arrays(pf, rg, columns, int(starts[rg + 1] - starts[rg])))
-        if len(parts) == 1:
-            return parts[0]
-        out = np.empty((sum(len(p) for p in parts), len(columns)),
-                       dtype=np.result_type(*parts), order="F")
-        a = 0
-        for p in parts:
-            out[a:a + len(p)] = p
-            a += len(p)
-        return out
+        return stack_rows(parts, len(columns))
 
 
 def whole_group_chunk_size(group_rows: list[int], wanted: int, cap: int) -> int | None:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.tables.tableio import atomic_output
 
 CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -287,8 +288,6 @@ def build_report(run_dir: Path, run_info: dict) -> str:
 
 def write_atomic(text: str, out: Path, overwrite: bool = False) -> Path:
     """Write ``text`` to ``out`` via a temporary file and rename; refuse to overwrite."""
-    from tmeprog.tables.tableio import atomic_output
-
     with atomic_output(out, overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)

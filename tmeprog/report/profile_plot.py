@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from tmeprog.errors import InputError
 from tmeprog.report.profile import PatientProfile
+from tmeprog.tables.tableio import atomic_output
 
 _RED, _BLUE, _GREY = "#d1495b", "#3b75af", "#9a9a9a"
 FORMATS = ("html", "png", "pdf")
@@ -132,8 +133,6 @@ def write_profiles(profiles: list[PatientProfile], out: Path, fmt: str = "html",
 
     Refuses existing outputs unless ``overwrite``.
     """
-    from tmeprog.tables.tableio import atomic_output
-
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     out = Path(out)

@@ -11,9 +11,10 @@ How a file streams depends on its orientation:
   the whole matrix. Transpose very large text files first.
 
 Readers return values as float64 arrays (float32 when the file holds float32); cells that are
-empty or NA become NaN. A reader only
-reads the gene columns it is asked for (parquet column projection), so a model using part of a
-genome-wide file reads that part.
+empty or NA become NaN. A reader only reads the gene columns it is asked for (parquet column
+projection), so a model using part of a genome-wide file reads that part. A reader is opened
+on the :class:`~tmeprog.scoring.layout.Layout` that
+:func:`~tmeprog.scoring.layout.inspect_table` reads.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from tmeprog.tables.text import (
     read_csv,
 )
 
-# ----------------------------------------------------------------------------- conversion
+# ----------------------------------------------------------------------------- errors
 
 
 def _text_error(exc: Exception, layout: Layout) -> InputError:

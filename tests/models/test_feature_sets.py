@@ -87,3 +87,15 @@ def test_subtype_sets_indicator_and_products():
     assert "er_negative" in trees.columns and family_design("coxnet", c) is c
     with pytest.raises(InputError, match="subtype_calls"):
         design_matrices(clin.drop(columns="er"), feats, ["tme+subtype"])
+
+
+def test_refresh_interactions_recomputes_products_from_rescaled_features():
+    from tmeprog.models.feature_sets import refresh_interactions
+
+    X = pd.DataFrame({"f": [1.0, 2.0, 3.0], "er_negative": [1.0, 0.0, np.nan],
+                      "f:er_negative": [1.0, 0.0, np.nan]})
+    X["f"] = [10.0, 20.0, 30.0]
+    out = refresh_interactions(X)
+    np.testing.assert_array_equal(out["f:er_negative"].to_numpy(), [10.0, 0.0, np.nan])
+    plain = X.drop(columns="f:er_negative")
+    assert refresh_interactions(plain).equals(plain)

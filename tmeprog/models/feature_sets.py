@@ -131,6 +131,18 @@ def interaction_terms(tme: pd.DataFrame, indicator: pd.Series) -> pd.DataFrame:
                         columns=[f"{c}{INTERACTION_SUFFIX}" for c in tme.columns])
 
 
+def refresh_interactions(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with every ``<feature>:er_negative`` column recomputed from its feature and the
+    indicator (after the features were rescaled, e.g. standardised per cohort)."""
+    cols = [c for c in X.columns if is_interaction(c)]
+    if not cols or SUBTYPE_INDICATOR not in X.columns:
+        return X
+    out = X.copy()
+    base = [c[:-len(INTERACTION_SUFFIX)] for c in cols]
+    out[cols] = interaction_terms(X[base], X[SUBTYPE_INDICATOR]).to_numpy()
+    return out
+
+
 def is_interaction(column: str) -> bool:
     """Whether a design column is a TME x subtype product."""
     return str(column).endswith(INTERACTION_SUFFIX)

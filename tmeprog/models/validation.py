@@ -32,6 +32,7 @@ from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, Strat
 
 from tmeprog.errors import InputError
 from tmeprog.models.batch import standardise_by_cohort
+from tmeprog.models.feature_sets import refresh_interactions
 from tmeprog.models.inputs import HorizonWarning, as_frame, check_horizons, check_survival_y
 from tmeprog.models.metrics import ibs_grid
 
@@ -151,6 +152,7 @@ def _fit_fold(estimator, X: pd.DataFrame, y: np.ndarray, groups, train: np.ndarr
         if cohort_columns is not None:
             Xtr, Xte = standardise_by_cohort(Xtr, np.asarray(groups)[train], Xte,
                                              np.asarray(groups)[test], cohort_columns)
+            Xtr, Xte = refresh_interactions(Xtr), refresh_interactions(Xte)
         try:
             if param_grid:
                 inner = StratifiedKFold(inner_splits, shuffle=True, random_state=seed)

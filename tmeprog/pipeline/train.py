@@ -264,12 +264,9 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
                                                 cfg.models.grids).items()
                   if k in cfg.models.families}
         schemes = ["cv"] + (["loco"] if v.loco and len(set(ts.groups)) > 1 else [])
-        from tmeprog.models.feature_sets import is_clinical_design
-
         std = None
         if v.per_cohort_standardise:
-            std = {fs: [c for c in X.columns if not is_clinical_design(c)]
-                   for fs, X in sets.items() if fs != "clinical"}
+            std = {fs: cohort_scaled_columns(X) for fs, X in sets.items() if fs != "clinical"}
         paired = [p for p in PAIRED if p[0] in sets and p[1] in sets]
         comp = compare(sets, ts.y, ts.groups, models=models, validations=schemes,
                        n_splits=v.cv_folds, n_repeats=v.cv_repeats,
@@ -343,7 +340,11 @@ def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet,
     label = eps[0] if len(eps) == 1 else f"pooled endpoints ({', '.join(eps)})"
     try:
         if F is not None:
-            scorer.feature_reference = FeatureReference.fit(F, F.attrs.get("compartments"))
+            ref = F
+            if scorer.cohort_scaled:  # percentiles on the scale the model serves
+                ref = cohort_standardised(F, ts.groups,
+                                          [c for c in scorer.cohort_scaled if c in F.columns])
+            scorer.feature_reference = FeatureReference.fit(ref, F.attrs.get("compartments"))
         held = held_out_predictions(comp, champion)
         if held is None:
             raise InputError("no held-out predictions of the champion")
@@ -353,6 +354,22 @@ def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet,
         scorer.feature_reference = scorer.risk_curves = None
         caught.append(f"no patient-profile reference in this model ({exc}); `tmeprog "
                       "profile` will refuse it")
+
+
+def cohort_scaled_columns(X: pd.DataFrame) -> list[str]:
+    """Design columns standardised per cohort: TME features (not clinical covariates, not
+    the TME x subtype products, which are recomputed from the standardised features)."""
+    from tmeprog.models.feature_sets import is_clinical_design, is_interaction
+
+    return [c for c in X.columns if not is_clinical_design(c) and not is_interaction(c)]
+
+
+def cohort_standardised(X: pd.DataFrame, groups, columns: list[str]) -> pd.DataFrame:
+    """``X`` with ``columns`` z-scored within each cohort and the products recomputed."""
+    from tmeprog.models.batch import standardise_by_cohort
+    from tmeprog.models.feature_sets import refresh_interactions
+
+    return refresh_interactions(standardise_by_cohort(X, groups, columns=columns)[0])
 
 
 def _strata(ts: TrainingSet) -> np.ndarray | None:
@@ -505,12 +522,16 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
 
             X = family_design(champion["model"], X)
         est, grid = models[champion["model"]]
+        scaled = cohort_scaled_columns(X) if cfg.validation.per_cohort_standardise else []
+        if scaled:
+            X = cohort_standardised(X, ts.groups, scaled)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model, best = refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind,
                                  strata=_strata(ts))
         champion["params"] = best
         scorer = _scorer(cfg, champion, model, X, ext, ts)
+        scorer.cohort_scaled = scaled
         calibration = _calibration(cfg, results, champion, scorer, caught)
         if cfg.task.kind == "prognosis":
             _profile_references(scorer, F, ts, comp, champion, caught)

@@ -99,6 +99,9 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
         raise InputError(f"{cohort.name!r} holds no expression; a profile needs the "
                          "patient's expression")
     samples = check_samples(cohort.expression.index, samples, cohort.name)
+    if getattr(scorer, "cohort_scaled", None):  # the cohort's scale, not the patients' own
+        scorer = scorer.with_cohort_scale(scorer.tme_features(cohort.expression),
+                                          f"cohort {cohort.name!r}")
     expr = cohort.expression.loc[samples]
     genes = list(getattr(scorer.extractor, "input_genes_", []) or [])
     if genes:
@@ -113,7 +116,7 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pred = scorer.predict(frame)
-        feats = scorer.extractor.transform(expr)
+        feats = scorer.on_cohort_scale(scorer.extractor.transform(expr))
         values, clinical = scorer.split(frame)
         called = scorer.with_subtype_calls(values, clinical) \
             if getattr(scorer, "subtyper", None) is not None else clinical

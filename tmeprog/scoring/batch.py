@@ -27,6 +27,7 @@ import pandas as pd
 from tmeprog.cohorts.expression_sanity import check_rule
 from tmeprog.errors import InputError, TmeprogError
 from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
+from tmeprog.scoring.cohort_pass import with_input_scale
 from tmeprog.scoring.inputs import open_input
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
@@ -246,6 +247,11 @@ def score_batch(
                 continue
             yield idx, ids, payload
 
+    scorer = with_input_scale(scorer, inp, size)
+    if scorer.scale is not None:
+        notes.append(f"TME features put on the input's own scale (mean and SD of "
+                     f"{scorer.scale.n_samples} samples; the model was trained with "
+                     "per-cohort standardisation)")
     task = ChunkScorer(scorer, inp.preparer)
     t1 = time.perf_counter()
     caught: dict[str, None] = {}

@@ -54,7 +54,8 @@ def failed_result(index: int, ids, error: str, scorer: Scorer | None = None) -> 
     return ChunkResult(index=index, scores=scores, failed=all_failed(ids, error), error=error)
 
 
-def _take(payload, pos: np.ndarray):
+def take_rows(payload, pos: np.ndarray):
+    """Rows ``pos`` of a chunk payload (a data frame or an array of samples x genes)."""
     return payload.iloc[pos] if isinstance(payload, pd.DataFrame) else payload[pos]
 
 
@@ -101,7 +102,7 @@ class ChunkScorer:
         rows lacking genes or holding no usable expression (all missing, zero or constant)
         are set aside, other failures are bisected down to single rows."""
         try:
-            return [self._attempt(ids[pos], _take(payload, pos), caught)], []
+            return [self._attempt(ids[pos], take_rows(payload, pos), caught)], []
         except (LowCoverageError, UnusableSamplesError) as exc:
             label = "lacks genes" if isinstance(exc, LowCoverageError) else "unusable"
             bad = [(str(i), f"{label}: {m}") for i, m in exc.rows.items()]

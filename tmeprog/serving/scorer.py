@@ -8,13 +8,14 @@ same numbers as within a cohort.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
+from tmeprog.serving.cohort_scale import CohortScale
 
 RISK_GROUPS = ("low", "intermediate", "high")
 
@@ -70,6 +71,14 @@ class Scorer:
         against which ``tmeprog profile`` places a patient; None for models trained before it.
     risk_curves : RiskGroupCurves or None
         Kaplan-Meier survival with its 95% band of the training patients per risk group.
+    cohort_scaled : list of str
+        Features the model learned z-scored within each training cohort (per-cohort
+        standardisation): they are z-scored within the scored cohort too
+        (:mod:`tmeprog.serving.cohort_scale`). Empty: features are used as computed.
+    scale : CohortScale or None
+        The scored cohort's statistics of ``cohort_scaled`` when they come from more samples
+        than one call sees (batch scoring sets them from a first pass over the input); None:
+        estimated from the samples passed to :meth:`predict` / :meth:`design`.
     """
 
     task: str
@@ -86,6 +95,8 @@ class Scorer:
     references: dict = field(default_factory=dict)
     feature_reference: object | None = None
     risk_curves: object | None = None
+    cohort_scaled: list[str] = field(default_factory=list)
+    scale: CohortScale | None = None
 
     @property
     def feature_columns(self) -> list[str]:
@@ -205,6 +216,7 @@ class Scorer:
                         f"(e.g. {absent[:5]}); pass a table with the training features"
                     )
                 parts.append(values[feats].apply(pd.to_numeric, errors="coerce"))
+            parts[0] = self.on_cohort_scale(parts[0])
         if self.clinical_columns:
             parts.append(self.clinical_design(self.with_subtype_calls(values, clinical)))
         X = pd.concat(parts, axis=1)
@@ -219,6 +231,37 @@ class Scorer:
             feats = [c[:-len(INTERACTION_SUFFIX)] for c in inter]
             X = pd.concat([X, interaction_terms(X[feats], X[SUBTYPE_INDICATOR])], axis=1)
         return X[self.design_columns]
+
+    def tme_features(self, values: pd.DataFrame) -> pd.DataFrame:
+        """The model's TME features of ``values`` as computed, before any cohort scaling
+        (samples lacking a feature's genes get NaN there)."""
+        feats = self.feature_columns
+        if self.extractor is None:
+            return values.reindex(columns=feats).apply(pd.to_numeric, errors="coerce")
+        expr = values
+        if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
+            expr = expr.apply(pd.to_numeric, errors="coerce")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.extractor.transform(expr)[feats]
+
+    def on_cohort_scale(self, features: pd.DataFrame) -> pd.DataFrame:
+        """``features`` z-scored within the scored cohort when the model was trained so
+        (see :attr:`cohort_scaled`); otherwise unchanged."""
+        cols = [c for c in getattr(self, "cohort_scaled", ()) if c in features.columns]
+        if not cols:
+            return features
+        scale = getattr(self, "scale", None) or CohortScale.fit(features[cols])
+        return scale.apply(features)
+
+    def with_cohort_scale(self, features: pd.DataFrame, where: str = "the input") -> Scorer:
+        """A copy of this scorer holding the scored cohort's statistics of the features it
+        scales, from ``features`` (:meth:`tme_features` of the cohort's samples); this
+        scorer itself when it scales none."""
+        cols = list(getattr(self, "cohort_scaled", ()))
+        if not cols:
+            return self
+        return replace(self, scale=CohortScale.fit(features.reindex(columns=cols), where))
 
     def with_subtype_calls(self, values: pd.DataFrame, clinical: pd.DataFrame) -> pd.DataFrame:
         """``clinical`` completed with the frozen subtype caller's calls (when there is one)."""

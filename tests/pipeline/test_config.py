@@ -75,3 +75,11 @@ def test_binary_config_is_refused(tmp_path):
     p.write_bytes(b"\x00\x01\x02[task]")
     with pytest.raises(InputError, match="not a text file"):
         load_config(p)
+
+
+def test_per_cohort_standardise_is_a_prognosis_option():
+    assert parse_config({"validation": {"per_cohort_standardise": True}}
+                        ).validation.per_cohort_standardise
+    with pytest.raises(InputError, match="per_cohort_standardise applies to prognosis"):
+        parse_config({"task": {"kind": "response"},
+                      "validation": {"per_cohort_standardise": True}})

@@ -121,6 +121,8 @@ class ValidationConfig:
     cv_folds: Annotated[StrictInt, Field(ge=2)] = 5
     cv_repeats: Annotated[StrictInt, Field(ge=1)] = 2
     loco: StrictBool = True
+    #: Prognosis: put every TME feature on the scale of its own cohort (mean 0, SD 1) in
+    #: training, validation and scoring; a scored file then needs >= 20 samples.
     per_cohort_standardise: StrictBool = False
     bootstrap: Annotated[StrictInt, Field(ge=0)] = 200
     horizons_months: list[Annotated[Number, Field(gt=0)]] = field(
@@ -246,6 +248,9 @@ def _check(cfg: PipelineConfig) -> None:
             build_models(0, False, cfg.models.params, cfg.models.grids)
         except (InputError, TypeError, ValueError) as exc:
             raise InputError(f"{src} {exc}") from None
+    if cfg.validation.per_cohort_standardise and kind != "prognosis":
+        raise InputError(f"{src} [validation] per_cohort_standardise applies to prognosis "
+                         "pipelines; leave it out for response")
     if not cfg.models.feature_sets:
         cfg.models.feature_sets = list(FEATURE_SETS[kind])
     bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS[kind]))

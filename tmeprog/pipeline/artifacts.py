@@ -8,11 +8,29 @@ from __future__ import annotations
 
 import warnings
 
+import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
+from tmeprog.explain import (
+    compartment_importance,
+    explain,
+    group_importance,
+    mean_abs_shap,
+    ranking_stability,
+    stability_summary,
+)
+from tmeprog.explain.plots import beeswarm, compartment_bar, dependence
+from tmeprog.models.feature_sets import AGE_PREFIX, FEATURE_SETS
+from tmeprog.models.metrics import calibration_table
+from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
+from tmeprog.models.response_validation import plot_decision_curve
+from tmeprog.models.screen import subtype_interaction_screen, univariate_screen
+from tmeprog.models.subgroups import subgroup_metrics
 from tmeprog.pipeline.assemble import TrainingSet
+from tmeprog.signatures import load_catalogue
 from tmeprog.tracking.provenance import frame_fingerprint, git_commit, package_versions
 from tmeprog.tracking.runlog import flatten, log_figure, log_json, log_results_metrics, log_table
 
@@ -20,9 +38,6 @@ from tmeprog.tracking.runlog import flatten, log_figure, log_json, log_results_m
 def shap_summaries(scorer, X: pd.DataFrame, ts: TrainingSet, caught: list[str]) -> dict:
     """SHAP of the champion on its training design: importance per feature, compartment,
     cohort and receptor subtype, and summary figures (computed here, logged later)."""
-    from tmeprog.explain import compartment_importance, explain, group_importance, mean_abs_shap
-    from tmeprog.explain.plots import beeswarm, compartment_bar, dependence
-
     comps = {}
     if scorer.extractor is not None:
         comps.update(scorer.extractor.compartments_)
@@ -65,9 +80,6 @@ def shap_stability(comp, champion: dict, model, X: pd.DataFrame, y, comps: dict,
     explained on its held-out rows; the Spearman correlation of mean |SHAP| between folds says
     how reproducible the feature ranking is.
     """
-    from sklearn.base import clone
-
-    from tmeprog.explain import explain, ranking_stability, stability_summary
 
     res = comp.results.get((champion["model"], champion["feature_set"], "cv"))
     if res is None:
@@ -96,8 +108,6 @@ def shap_stability(comp, champion: dict, model, X: pd.DataFrame, y, comps: dict,
 
 def endpoint_record(ts: TrainingSet, sets: dict | None = None) -> dict:
     """Which endpoint each cohort's numbers are on, and how endpoints and age are handled."""
-    from tmeprog.models.feature_sets import AGE_PREFIX
-
     age_cols = sorted({c for X in (sets or {}).values() for c in X.columns
                        if c == "age" or c.startswith(AGE_PREFIX)})
     if not ts.mixed_endpoints:
@@ -126,9 +136,6 @@ def endpoint_record(ts: TrainingSet, sets: dict | None = None) -> dict:
 
 def _subtype_tables(comp, ts: TrainingSet, F, n_boot: int, seed: int) -> dict:
     """Subtype-stratified TME screen with interaction tests, and LOCO/CV C by ER status."""
-    from tmeprog.models.screen import subtype_interaction_screen
-    from tmeprog.models.subgroups import subgroup_metrics
-
     if "er" not in ts.clinical.columns or ts.clinical["er"].notna().sum() == 0:
         return {}
     er = pd.to_numeric(ts.clinical["er"], errors="coerce").to_numpy(dtype=float)
@@ -162,10 +169,6 @@ def held_out_predictions(comp, champion: dict):
 
 
 def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
-    from tmeprog.models.metrics import calibration_table
-    from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
-    from tmeprog.models.screen import univariate_screen
-
     figs, tables = {}, {}
     held = held_out_predictions(comp, champion)
     if held is not None:
@@ -202,9 +205,6 @@ def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
 
 
 def _response_figures(comp, champion) -> dict:
-    import matplotlib.pyplot as plt
-
-    from tmeprog.models.response_validation import plot_decision_curve
 
     curves = comp.decision_curves()
     name = f"{champion['model']} / {champion['feature_set']}"
@@ -216,8 +216,6 @@ def _response_figures(comp, champion) -> dict:
 def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion: dict,
             shap_out: dict, caught: list[str], sets: dict | None = None) -> None:
     """Log everything but the model into the active MLflow run."""
-    from tmeprog.signatures import load_catalogue
-
     mlflow.log_params(flatten(cfg.to_dict()))
     mlflow.log_params({"seed": cfg.task.seed, "champion.model": champion["model"],
                        "champion.feature_set": champion["feature_set"],
@@ -236,7 +234,6 @@ def log_run(cfg, ts: TrainingSet, F, ext, results: pd.DataFrame, comp, champion:
                      **{f"fingerprint.{k}": v[:16] for k, v in fingerprints.items()}})
     log_json([c.summary() for c in ts.cohorts], "cohorts.json")
     log_table(results, "results", "results.csv")
-    from tmeprog.models.feature_sets import FEATURE_SETS
 
     log_results_metrics(results[results["feature_set"].isin(FEATURE_SETS)])
     log_json(champion, "results/champion.json")

@@ -29,6 +29,8 @@ from pydantic import (
 )
 
 from tmeprog.errors import InputError
+from tmeprog.features.registry import method_names
+from tmeprog.models.families import build_models
 from tmeprog.tables.textio import read_text
 
 TASKS = ("prognosis", "response")
@@ -242,7 +244,6 @@ def _check(cfg: PipelineConfig) -> None:
         if kind != "prognosis":
             raise InputError(f"{src} [models] params / grids apply to prognosis families; "
                              "leave them out for response")
-        from tmeprog.models.families import build_models
 
         try:
             build_models(0, False, cfg.models.params, cfg.models.grids)
@@ -257,7 +258,6 @@ def _check(cfg: PipelineConfig) -> None:
     if bad:
         raise InputError(f"{src} [models] feature_sets {bad} are not {kind} feature sets; use "
                          f"{FEATURE_SETS[kind]}")
-    from tmeprog.features.registry import method_names
 
     for key, method_kind, value in (
             ("method", "scoring", cfg.features.method),

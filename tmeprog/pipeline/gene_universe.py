@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tmeprog.cohorts import load_cohort
+from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.errors import InputError
 
 #: Fewest genes a universe must share with the training cohorts.
@@ -56,8 +58,6 @@ def _is_gene_list(path: Path) -> bool:
 
 
 def _read_gene_list(path: Path) -> list[str]:
-    from tmeprog.cohorts.genes import harmonise_genes
-
     with path.open(encoding="utf-8-sig") as fh:
         raw = [ln.strip() for ln in fh if ln.strip() and not ln.startswith("#")]
     if raw and raw[0].lower() in ("gene", "genes", "symbol", "gene_symbol", "hgnc_symbol"):
@@ -89,8 +89,6 @@ def read_gene_universe(source: str | Path) -> GeneUniverse:
     InputError
         Unreadable source, or no gene in it.
     """
-    from tmeprog.cohorts import load_cohort
-
     p = Path(source)
     if p.is_file() and _is_gene_list(p):
         return GeneUniverse(tuple(_read_gene_list(p)), p.name, "gene list")

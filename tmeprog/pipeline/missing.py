@@ -9,8 +9,11 @@ module counts what is imputed, per cohort, for the run's log (aggregates, no pat
 
 from __future__ import annotations
 
+import mlflow
 import numpy as np
 import pandas as pd
+
+from tmeprog.tracking.runlog import log_json, log_table, metric_key
 
 
 def missing_by_cohort(F: pd.DataFrame, groups) -> pd.DataFrame:
@@ -63,9 +66,6 @@ def missing_warnings(table: pd.DataFrame) -> list[str]:
 
 def log_coverage_plan(missing: pd.DataFrame | None, universe: dict | None, ext) -> None:
     """Log the per-cohort imputation counts and the gene universe into the active run."""
-    import mlflow
-
-    from tmeprog.tracking.runlog import log_json, log_table, metric_key
 
     if missing is not None:
         log_table(missing, "features", "missing_by_cohort.csv")

@@ -18,6 +18,9 @@ import warnings
 
 import numpy as np
 
+from tmeprog.models.compare import default_models
+from tmeprog.models.coxnet import CoxNetSurvival
+from tmeprog.models.feature_sets import clinical_baseline
 from tmeprog.pipeline.assemble import TrainingSet
 from tmeprog.pipeline.refit import refit
 from tmeprog.serving.scorer import Scorer, tertile_cutpoints
@@ -37,10 +40,6 @@ def _reference_scorer(model, X, horizons, what: str) -> Scorer:
 def fit_references(ts: TrainingSet, cfg, quick: bool, caught: list[str]) -> dict[str, Scorer]:
     """``{"clinical": Scorer, "age": Scorer}`` fitted on the training set (either may be
     absent when the covariates are not recorded; a warning then says so)."""
-    from tmeprog.models.compare import default_models
-    from tmeprog.models.coxnet import CoxNetSurvival
-    from tmeprog.models.feature_sets import clinical_baseline
-
     horizons = cfg.validation.horizons_months
     clin = clinical_baseline(ts.clinical)
     out: dict[str, Scorer] = {}

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from tmeprog.models.validation import accepts_strata
 
 
 def refit(est, grid, X: pd.DataFrame, y, seed: int, kind: str, inner_splits: int = 3,
           strata=None):
     """Fit on all samples with the same inner tuning (and strata) as in validation."""
-    from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
-    from tmeprog.models.validation import accepts_strata
 
     kw = {"strata": strata} if strata is not None and accepts_strata(est) else {}
     if not grid:

@@ -18,20 +18,50 @@ Steps (each shown with a progress bar on stderr):
 
 from __future__ import annotations
 
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tmeprog.cohorts import load_cohort
-from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
+from tmeprog.features.deconvolution import cohort_options
+from tmeprog.features.extractor import TMEFeatureExtractor
+from tmeprog.features.subtypes import annotate_cohort
+from tmeprog.models.compare import compare
+from tmeprog.models.families import build_models
+from tmeprog.models.feature_sets import (
+    design_matrices,
+    family_design,
+)
+from tmeprog.models.response_validation import (
+    compare_response,
+    default_response_models,
+    response_feature_sets,
+)
+from tmeprog.pipeline import artifacts
 from tmeprog.pipeline.assemble import TrainingSet, assemble
+from tmeprog.pipeline.champion import (
+    SPEC_METRICS,
+    SPEC_SETS,
+    champion_scorer,
+    cohort_scaled_columns,
+    cohort_standardised,
+    profile_references,
+    read_calibration,
+    results_table,
+    select_champion,
+    training_strata,
+)
 from tmeprog.pipeline.config import PipelineConfig
+from tmeprog.pipeline.gene_universe import read_gene_universe, restrict_expression
 from tmeprog.pipeline.missing import (
     imputed_features,
     log_coverage_plan,
@@ -40,12 +70,17 @@ from tmeprog.pipeline.missing import (
 )
 from tmeprog.pipeline.reference import fit_references
 from tmeprog.pipeline.refit import refit
-from tmeprog.serving.scorer import Scorer, tertile_cutpoints
+from tmeprog.report.html import report_run
+from tmeprog.signatures import read_gmt
+from tmeprog.tables.tableio import check_output
+from tmeprog.tracking.champion import decide_alias, register
+from tmeprog.tracking.failed_run import discard_failed_run
+from tmeprog.tracking.pyfunc import log_scorer
+from tmeprog.tracking.reachable import check_reachable
+from tmeprog.tracking.review import log_review, run_description
+from tmeprog.tracking.store import ensure_experiment, sqlite_path
+from tmeprog.tracking.store import tracking_uri as uri_in_force
 
-SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", "auprc",
-                "brier")
-LOWER_IS_BETTER = ("ibs", "brier")
-SPEC_SETS = ("clinical", "tme", "clinical+tme", "tme+subtype", "clinical+tme+subtype")
 PAIRED = (("clinical+tme", "clinical"), ("tme", "clinical"),
           ("clinical+tme+subtype", "clinical"), ("tme+subtype", "tme"),
           ("clinical+tme+subtype", "clinical+tme"))
@@ -123,42 +158,8 @@ def _with_subtype_calls(cohort):
     cohort itself; recorded values kept)."""
     if cohort.expression is None:
         return cohort
-    from tmeprog.features.subtypes import annotate_cohort
 
     return annotate_cohort(cohort)[0]
-
-
-def _attach_subtyper(sc: Scorer, cfg: PipelineConfig, ts: TrainingSet) -> str:
-    """Give the served model a frozen subtype caller when it can use one; say what was done."""
-    if not sc.clinical_columns:
-        return "not needed by the served model (it uses no clinical covariate)"
-    if sc.extractor is None:
-        return ("not computed by the served model (it reads no expression): inputs must carry "
-                "pam50 / er themselves")
-    sc.subtyper = _serving_subtyper(cfg, ts)
-    if sc.subtyper is None:
-        return ("not computed by the served model (training cohorts from several platforms): "
-                "inputs must carry pam50 / er themselves")
-    return "missing pam50 / er / subtype filled from expression, reference frozen at training"
-
-
-def _serving_subtyper(cfg: PipelineConfig, ts: TrainingSet):
-    """The subtype caller of the served model, frozen on the training expression.
-
-    Only when the training cohorts share one platform: a per-gene reference pooled over
-    platforms would mix their scales and give wrong calls. Otherwise ``None`` (inputs then
-    bring their own ``pam50`` / ``er`` columns).
-    """
-    if not cfg.data.subtype_calls or ts.expression is None:
-        return None
-    if len({c.meta.platform for c in ts.cohorts}) > 1:
-        return None
-    from tmeprog.features.subtypes import SubtypeCaller
-
-    er = ts.clinical["er"] if "er" in ts.clinical.columns else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return SubtypeCaller().fit(ts.expression, er=er)
 
 
 def _block_options(cfg: PipelineConfig, loaded) -> dict:
@@ -171,7 +172,6 @@ def _block_options(cfg: PipelineConfig, loaded) -> dict:
     opts = {"deconvolution": f.deconvolution or None, "pathways": f.pathways or None}
     if not f.deconvolution:
         return opts
-    from tmeprog.features.deconvolution import cohort_options
 
     found = {}
     for c in loaded:
@@ -190,7 +190,6 @@ def _restrict_to_universe(ts: TrainingSet, source: str | None) -> dict | None:
     """Restrict ``ts.expression`` to a gene universe in place; its description (or None)."""
     if source is None:
         return None
-    from tmeprog.pipeline.gene_universe import read_gene_universe, restrict_expression
 
     if ts.expression is None:
         raise InputError("--gene-universe needs cohorts with gene expression; these cohorts "
@@ -207,12 +206,9 @@ def _features(cfg: PipelineConfig, ts: TrainingSet, caught: list[str], loaded=()
             return None, None
         F = ts.features.apply(pd.to_numeric, errors="coerce").astype(float)
         return F, None
-    from tmeprog.features.extractor import TMEFeatureExtractor
 
     extra = {}
     if cfg.features.signatures:
-        from tmeprog.signatures import read_gmt
-
         for p in cfg.features.signatures:
             extra.update(read_gmt(p))
     ext = TMEFeatureExtractor(method=cfg.features.method,
@@ -244,11 +240,8 @@ def _feature_sets(cfg: PipelineConfig, ts: TrainingSet, F: pd.DataFrame | None):
                          "[models] feature_sets = [\"clinical\"], or add cohorts with "
                          "expression")
     if cfg.task.kind == "prognosis":
-        from tmeprog.models.feature_sets import design_matrices
-
         return design_matrices(ts.clinical, F, sets,
                                endpoints=ts.sample_endpoints if ts.mixed_endpoints else None)
-    from tmeprog.models.response_validation import response_feature_sets
 
     return response_feature_sets(ts.clinical, F, sets)
 
@@ -257,9 +250,6 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
     v = cfg.validation
     seed = cfg.task.seed
     if cfg.task.kind == "prognosis":
-        from tmeprog.models.compare import compare
-        from tmeprog.models.families import build_models
-
         models = {k: m for k, m in build_models(seed, quick, cfg.models.params,
                                                 cfg.models.grids).items()
                   if k in cfg.models.families}
@@ -272,9 +262,8 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
                        n_splits=v.cv_folds, n_repeats=v.cv_repeats,
                        horizons=v.horizons_months, n_boot=v.bootstrap, random_state=seed,
                        cohort_standardise=std, paired=paired, n_jobs=v.n_jobs,
-                       strata=_strata(ts), within_strata=ts.mixed_endpoints)
+                       strata=training_strata(ts), within_strata=ts.mixed_endpoints)
         return comp, models
-    from tmeprog.models.response_validation import compare_response, default_response_models
 
     models = {k: m for k, m in default_response_models(seed, quick).items()
               if k in cfg.models.families}
@@ -285,141 +274,11 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
     return comp, models
 
 
-def _results_table(cfg: PipelineConfig, comp) -> pd.DataFrame:
-    t = comp.table.copy()
-    if "validation" not in t.columns:
-        t["validation"] = "cv"
-    keep = ["model", "feature_set", "validation", "metric", "value", "ci_low", "ci_high"]
-    extra = [c for c in t.columns if c not in keep]
-    return t[keep + extra].reset_index(drop=True)
-
-
-def select_champion(results: pd.DataFrame, metric: str, validation: str) -> dict:
-    """The best (model, feature set) by ``metric`` under ``validation`` (ties: first name)."""
-    cand = results[(results["metric"] == metric) & (results["validation"] == validation)
-                   & results["feature_set"].isin(SPEC_SETS) & results["value"].notna()]
-    if cand.empty:
-        raise InputError(f"no result for metric {metric!r} under {validation!r} to choose a "
-                         "champion; check [selection] in the config")
-    asc = metric in LOWER_IS_BETTER
-    best = cand.sort_values(["value", "model", "feature_set"],
-                            ascending=[asc, True, True], kind="stable").iloc[0]
-    return {"model": best["model"], "feature_set": best["feature_set"],
-            "metric": metric, "validation": validation, "value": float(best["value"]),
-            "ci_low": float(best["ci_low"]), "ci_high": float(best["ci_high"])}
-
-
-def _calibration(cfg: PipelineConfig, results: pd.DataFrame, champion: dict, scorer: Scorer,
-                 caught: list[str]) -> pd.DataFrame | None:
-    """Calibration slopes read against [0.5, 2]; the champion's reading goes into the served
-    model (``scorer.info["calibration"]``) and, when flagged, into the run's warnings."""
-    if cfg.task.kind != "prognosis":
-        return None
-    from tmeprog.models.calibration_check import calibration_flags, champion_calibration
-
-    flags = calibration_flags(results)
-    cal = champion_calibration(flags, champion)
-    scorer.info["calibration"] = cal
-    if cal["message"]:
-        caught.append(f"champion {champion['model']} on {champion['feature_set']}: "
-                      f"{cal['message']}")
-    return flags
-
-
-def _profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet, comp,
-                        champion: dict, caught: list[str]) -> None:
-    """Aggregates for ``tmeprog profile`` (:mod:`tmeprog.serving.reference`; no patient rows):
-    feature percentiles of the training samples, and the observed survival of the training
-    patients by risk tertile of their held-out predictions (the validation scheme the champion
-    was chosen under; ranks within each fold, as the report's Kaplan-Meier figure). A training
-    set too small for them leaves them out with a warning."""
-    from tmeprog.pipeline.artifacts import held_out_predictions
-    from tmeprog.serving.reference import FeatureReference, RiskGroupCurves
-
-    eps = sorted(set(ts.endpoints.values()))
-    label = eps[0] if len(eps) == 1 else f"pooled endpoints ({', '.join(eps)})"
-    try:
-        if F is not None:
-            ref = F
-            if scorer.cohort_scaled:  # percentiles on the scale the model serves
-                ref = cohort_standardised(F, ts.groups,
-                                          [c for c in scorer.cohort_scaled if c in F.columns])
-            scorer.feature_reference = FeatureReference.fit(ref, F.attrs.get("compartments"))
-        held = held_out_predictions(comp, champion)
-        if held is None:
-            raise InputError("no held-out predictions of the champion")
-        _, pct, y = held
-        scorer.risk_curves = RiskGroupCurves.fit(pct, y, (1 / 3, 2 / 3), endpoint=label)
-    except InputError as exc:
-        scorer.feature_reference = scorer.risk_curves = None
-        caught.append(f"no patient-profile reference in this model ({exc}); `tmeprog "
-                      "profile` will refuse it")
-
-
-def cohort_scaled_columns(X: pd.DataFrame) -> list[str]:
-    """Design columns standardised per cohort: TME features (not clinical covariates, not
-    the TME x subtype products, which are recomputed from the standardised features)."""
-    from tmeprog.models.feature_sets import is_clinical_design, is_interaction
-
-    return [c for c in X.columns if not is_clinical_design(c) and not is_interaction(c)]
-
-
-def cohort_standardised(X: pd.DataFrame, groups, columns: list[str]) -> pd.DataFrame:
-    """``X`` with ``columns`` z-scored within each cohort and the products recomputed."""
-    from tmeprog.models.batch import standardise_by_cohort
-    from tmeprog.models.feature_sets import refresh_interactions
-
-    return refresh_interactions(standardise_by_cohort(X, groups, columns=columns)[0])
-
-
-def _strata(ts: TrainingSet) -> np.ndarray | None:
-    """Cohort x endpoint of each sample when endpoints are pooled (else no strata)."""
-    return ts.strata if ts.mixed_endpoints and ts.y.dtype.names else None
-
-
-def _scorer(cfg, champion, model, X, ext, ts) -> Scorer:
-    from tmeprog.models.feature_sets import is_clinical_design
-
-    if cfg.task.kind == "prognosis":
-        clin_cols = [c for c in X.columns if is_clinical_design(c)]
-    else:
-        clin_cols = [c for c in X.columns if c in CLINICAL_DTYPES]
-    uses_tme = champion["feature_set"] != "clinical"
-    sc = Scorer(task=cfg.task.kind, model=model, design_columns=list(X.columns),
-                clinical_columns=clin_cols, extractor=ext if uses_tme else None,
-                horizons_months=list(cfg.validation.horizons_months)
-                if cfg.task.kind == "prognosis" else [],
-                info={"champion": champion, "endpoints": ts.endpoints},
-                endpoint=serving_endpoint(ts) if cfg.task.kind == "prognosis" else "")
-    if cfg.data.subtype_calls:
-        sc.info["subtype_calls"] = _attach_subtyper(sc, cfg, ts)
-    if cfg.task.kind == "prognosis":
-        sc.cutpoints = tertile_cutpoints(model.predict(X))
-    return sc
-
-
-def serving_endpoint(ts: TrainingSet) -> str:
-    """The endpoint the served risk's age term refers to when endpoints are pooled: overall
-    survival when a training cohort has it, else the endpoint with most samples."""
-    if not ts.mixed_endpoints:
-        return ""
-    eps = ts.sample_endpoints
-    if "os" in set(eps):
-        return "os"
-    names, counts = np.unique(eps, return_counts=True)
-    return str(names[np.argmax(counts)])
-
-
 def _review(run_id: str, cfg: PipelineConfig, ts: TrainingSet, champion: dict,
             results: pd.DataFrame, tags: dict[str, str], version: str,
             alias_reason: str, alias_moved: bool, tracking_uri: str | None = None) -> None:
     """Run description, searchable tags, the HTML report as an artifact, champion version
     described and tagged (see :mod:`tmeprog.tracking.review`)."""
-    import tempfile
-    from pathlib import Path
-
-    from tmeprog.report.html import report_run
-    from tmeprog.tracking.review import log_review, run_description
 
     desc = run_description(champion, [c.name for c in ts.cohorts], dict(ts.endpoints),
                            bool(ts.mixed_endpoints), results)
@@ -464,16 +323,6 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
     -------
     TrainOutcome
     """
-    import mlflow
-
-    from tmeprog.pipeline import artifacts
-    from tmeprog.tables.tableio import check_output
-    from tmeprog.tracking.champion import decide_alias, register
-    from tmeprog.tracking.failed_run import discard_failed_run
-    from tmeprog.tracking.pyfunc import log_scorer
-    from tmeprog.tracking.reachable import check_reachable
-    from tmeprog.tracking.store import ensure_experiment, sqlite_path
-    from tmeprog.tracking.store import tracking_uri as uri_in_force
 
     uri_now = uri_in_force(tracking_uri)
     check_reachable(uri_now)  # a server that is down: say so before work
@@ -508,7 +357,7 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
             comp, models = _compare(cfg, ts, sets, quick)
         caught.extend(sorted({str(x.message) for x in w
                               if issubclass(x.category, UserWarning)}))
-        results = _results_table(cfg, comp)
+        results = results_table(cfg, comp)
         steps.done()
 
         steps.step("refitting the champion on all samples")
@@ -518,8 +367,6 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         champion = select_champion(results, cfg.selection.metric, sel_val)
         X = sets[champion["feature_set"]]
         if cfg.task.kind == "prognosis":
-            from tmeprog.models.feature_sets import family_design
-
             X = family_design(champion["model"], X)
         est, grid = models[champion["model"]]
         scaled = cohort_scaled_columns(X) if cfg.validation.per_cohort_standardise else []
@@ -528,13 +375,13 @@ def train(cfg: PipelineConfig, cohorts: list[str] | None = None, *,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model, best = refit(est, grid, X, ts.y, cfg.task.seed, cfg.task.kind,
-                                 strata=_strata(ts))
+                                 strata=training_strata(ts))
         champion["params"] = best
-        scorer = _scorer(cfg, champion, model, X, ext, ts)
+        scorer = champion_scorer(cfg, champion, model, X, ext, ts)
         scorer.cohort_scaled = scaled
-        calibration = _calibration(cfg, results, champion, scorer, caught)
+        calibration = read_calibration(cfg, results, champion, scorer, caught)
         if cfg.task.kind == "prognosis":
-            _profile_references(scorer, F, ts, comp, champion, caught)
+            profile_references(scorer, F, ts, comp, champion, caught)
         if missing is not None:
             scorer.imputable = [f for f in imputed_features(missing)
                                 if f in scorer.feature_columns]

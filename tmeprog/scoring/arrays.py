@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow as pa
 
 #: Largest row group decoded in one call; larger ones are read batch by batch.
 MAX_BATCH_ROWS = 2048
@@ -17,8 +18,6 @@ def columns_to_array(batch, names: list[str] | None = None) -> np.ndarray:
     float32 when every column is float32 (half the memory and transfer; widening to float64
     later is exact), else float64. Missing cells become NaN.
     """
-    import pyarrow as pa
-
     if names is not None and batch.schema.names != names:
         batch = batch.select(names)
     if hasattr(batch, "to_batches") and batch.num_rows:  # a Table: one batch if it has one

@@ -29,6 +29,7 @@ from tmeprog.errors import InputError, TmeprogError
 from tmeprog.scoring.chunk import IMPUTED, ChunkScorer, score_columns
 from tmeprog.scoring.cohort_pass import with_input_scale
 from tmeprog.scoring.inputs import open_input
+from tmeprog.scoring.local import local_engine
 from tmeprog.scoring.model import ServedModel, load_served_model
 from tmeprog.scoring.resume import WorkDir
 from tmeprog.tables.tableio import check_output, table_format, write_table
@@ -104,10 +105,11 @@ def _check_paths(out: Path, failed: Path, wd: WorkDir, overwrite: bool, resume: 
 
 def _engine(task: ChunkScorer, engine: str, scheduler: str | None, workers: int | None):
     if engine == "dask":
-        from tmeprog.scoring.dask_engine import DaskEngine
+        from tmeprog.scoring.dask_engine import (
+            DaskEngine,  # deferred: Dask loads only for --engine dask
+        )
 
         return DaskEngine(task, scheduler=scheduler, workers=workers)
-    from tmeprog.scoring.local import local_engine
 
     return local_engine(task, workers or 1)
 

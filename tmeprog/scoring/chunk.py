@@ -10,10 +10,11 @@ import pandas as pd
 
 from tmeprog.cohorts.expression_sanity import UnusableSamplesError
 from tmeprog.errors import TmeprogError
+from tmeprog.models.feature_sets import AGE_PREFIX
 from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.scoring.inputs import Preparer
 from tmeprog.scoring.slices import ParquetSlice
-from tmeprog.serving.scorer import Scorer
+from tmeprog.serving.scorer import Scorer, horizon_label
 
 FAILED_COLUMNS = ["sample_id", "error"]
 IMPUTED = "imputed_covariates"
@@ -149,8 +150,6 @@ class ChunkScorer:
 def imputed_covariates(scorer: Scorer, clinical: pd.DataFrame) -> pd.Series:
     """Per sample, the covariates of ``scorer`` imputed because none of their vocabulary
     columns has a value (comma-separated names; empty when none)."""
-    from tmeprog.models.feature_sets import AGE_PREFIX
-
     names = pd.Series("", index=clinical.index, dtype=object)
     seen: set[str] = set()
     for col, sources in scorer.covariate_sources().items():
@@ -167,8 +166,6 @@ def imputed_covariates(scorer: Scorer, clinical: pd.DataFrame) -> pd.Series:
 
 def score_columns(scorer: Scorer) -> dict[str, type]:
     """Columns of a chunk's scores, in output order, with their types."""
-    from tmeprog.serving.scorer import horizon_label
-
     if scorer.task == "prognosis":
         cols = {"risk_score": np.float64, "risk_group": object}
         cols.update({f"survival_prob_{horizon_label(h)}": np.float64

@@ -64,8 +64,6 @@ class CoverageModel:
     def model_genes(self, cohort, where: str) -> tuple[pd.DataFrame, list[str]]:
         """The cohort's expression on the model's genes (those measured in some sample,
         sorted) and the partial-coverage notes; an error when the cohort has no expression."""
-        from tmeprog.errors import InputError
-
         if cohort.expression is None:
             raise InputError(f"{where} has no gene expression; the model computes TME features "
                              "from expression (give an expression file or cohort)")

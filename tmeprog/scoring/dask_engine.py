@@ -15,6 +15,10 @@ most one chunk per worker thread, plus one, is in flight.
 from __future__ import annotations
 
 import os
+import socket
+from urllib.parse import urlsplit
+
+from distributed import Client, LocalCluster, wait
 
 from tmeprog.errors import InputError
 from tmeprog.scoring.chunk import ChunkScorer
@@ -24,9 +28,6 @@ from tmeprog.scoring.slices import ParquetSlice
 
 def _check_reachable(address: str) -> None:
     """Fail fast on a refused TCP address (the client would retry until its timeout)."""
-    import socket
-    from urllib.parse import urlsplit
-
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
     if parts.scheme not in ("tcp", "tls") or parts.hostname is None or parts.port is None:
         return  # other transports: let the client decide
@@ -43,8 +44,6 @@ class DaskEngine(Engine):
 
     def __init__(self, task: ChunkScorer, scheduler: str | None = None,
                  workers: int | None = None):
-        from distributed import Client, LocalCluster
-
         self.cluster = None
         try:
             if scheduler:
@@ -69,8 +68,6 @@ class DaskEngine(Engine):
         return self.client.submit(_run, self.task, idx, ids, data, isolate, pure=False)
 
     def wait_any(self, pending):
-        from distributed import wait
-
         return set(wait(list(pending), return_when="FIRST_COMPLETED").done)
 
     def cancel(self, pending):

@@ -12,8 +12,13 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import mlflow
+from mlflow.exceptions import MlflowException
+
 from tmeprog.errors import InputError
 from tmeprog.serving.scorer import Scorer
+from tmeprog.tracking.store import check_store_exists, use_store
+from tmeprog.tracking.store import tracking_uri as resolve_uri
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -52,9 +57,6 @@ def resolve_version(uri: str, store: str) -> str:
     Returns ``""`` for other URIs. Raises :class:`InputError` when the registry holds no
     such model, alias or version.
     """
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
     m = _ALIAS.match(uri) or _VERSION.match(uri)
     if m is None:
         return ""
@@ -93,8 +95,6 @@ def _model_dir(target: str, version: str) -> str:
     A registry version is resolved to its storage location first, so a local artifact store
     is read in place and nothing (such as MLflow's ``registered_model_meta``) is written to it.
     """
-    import mlflow
-
     m = _VERSION.match(target)
     if version and m:
         target = mlflow.MlflowClient().get_model_version_download_uri(m["name"], version)
@@ -103,8 +103,6 @@ def _model_dir(target: str, version: str) -> str:
 
 def _load_pyfunc(folder: str) -> PyFuncModel:
     """``mlflow.pyfunc.load_model(folder)`` (MLflow's own checks and warnings)."""
-    import mlflow
-
     return mlflow.pyfunc.load_model(folder)
 
 
@@ -119,9 +117,6 @@ def load_served_model(uri: str, tracking_uri: str | None = None) -> ServedModel:
     InputError
         Unknown model, alias or version; an unreadable URI; a pyfunc that is not tmeprog's.
     """
-    from tmeprog.tracking.store import check_store_exists, use_store
-    from tmeprog.tracking.store import tracking_uri as resolve_uri
-
     if uri.startswith(("models:", "runs:")):  # a folder of a saved model needs no store
         check_store_exists(resolve_uri(tracking_uri))
     store = use_store(tracking_uri)

@@ -22,14 +22,14 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tmeprog.errors import InputError
 
 
 def _reader(source, pre_buffer: bool):
     """pyarrow's public reader of ``source``."""
-    import pyarrow.parquet as pq
-
     return pq.ParquetFile(source, pre_buffer=pre_buffer)
 
 
@@ -48,8 +48,6 @@ class ParquetPart:
     """
 
     def __init__(self, path: str | Path):
-        import pyarrow as pa
-
         self.path = Path(path)
         self._map = None
         source = None

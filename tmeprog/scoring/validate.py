@@ -27,13 +27,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from sksurv.metrics import brier_score
+from sksurv.nonparametric import kaplan_meier_estimator
 
 from tmeprog.errors import InputError
+from tmeprog.features.subtypes import annotate_cohort
 from tmeprog.models.bootstrap import percentile_ci
 from tmeprog.models.evaluation import evaluate, paired_difference
 from tmeprog.models.metrics import calibration_table, horizon_key, ibs_grid
 from tmeprog.models.validation import FoldPrediction, ValidationResult
 from tmeprog.pipeline.assemble import pick_endpoint
+from tmeprog.scoring.coverage import CoverageModel
 from tmeprog.serving.scorer import RISK_GROUPS, Scorer
 
 TAU_MONTHS = 60.0  # truncation of Uno's C, as in the training run's validation
@@ -170,8 +174,6 @@ def model_frames(scorer: Scorer, cohort) -> tuple[pd.DataFrame, pd.DataFrame, li
 
     ``scorer`` should come from :func:`as_held_out`; features it imputes are named in a note.
     """
-    from tmeprog.scoring.coverage import CoverageModel
-
     notes: list[str] = []
     cov = CoverageModel.of(scorer)
     where = f"cohort {cohort.name!r}"
@@ -251,8 +253,6 @@ def _result(p: Predictions, y: np.ndarray, rows: np.ndarray, label: str, horizon
 
 def brier_at(y: np.ndarray, surv_h: np.ndarray, horizon: float) -> float:
     """Brier score at ``horizon`` (``sksurv.metrics.brier_score``; censoring KM of ``y``)."""
-    from sksurv.metrics import brier_score
-
     if not np.isfinite(surv_h).all() or horizon >= y["time"].max():
         return float("nan")
     try:
@@ -264,8 +264,6 @@ def brier_at(y: np.ndarray, surv_h: np.ndarray, horizon: float) -> float:
 def calibration_in_the_large(y: np.ndarray, surv_h: np.ndarray, horizon: float) -> float:
     """Observed event probability by ``horizon`` (1 - Kaplan-Meier) minus the mean predicted
     one (1 - S(h)); 0 is ideal, > 0 means the model under-predicts risk."""
-    from sksurv.nonparametric import kaplan_meier_estimator
-
     if not np.isfinite(surv_h).all() or horizon >= y["time"].max() or not y["event"].any():
         return float("nan")
     t, s = kaplan_meier_estimator(y["event"], y["time"])
@@ -349,7 +347,6 @@ def er_status(cohort, values: pd.DataFrame) -> tuple[pd.Series, str]:
            if "er" in cohort.clinical.columns else pd.Series(np.nan, index=cohort.samples))
     if rec.notna().all() or cohort.expression is None:
         return rec, "recorded (IHC)"
-    from tmeprog.features.subtypes import annotate_cohort
 
     try:
         with warnings.catch_warnings():

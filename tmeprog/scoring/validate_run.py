@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import warnings
 
+import mlflow
 import numpy as np
+import pandas as pd
 
+from tmeprog.cohorts.sanity import ALLOW_FLAG
 from tmeprog.errors import InputError
+from tmeprog.models.calibration_check import slope_message
+from tmeprog.models.metrics import horizon_key
+from tmeprog.models.plots import calibration_plot, km_by_risk_group
+from tmeprog.scoring.chunk import imputed_covariates
+from tmeprog.scoring.inputs import _load_whole
+from tmeprog.scoring.model import _ALIAS, _VERSION, load_served_model
 from tmeprog.scoring.validate import (
     MIN_STRATUM_EVENTS,
     ValidationReport,
@@ -26,11 +35,12 @@ from tmeprog.scoring.validate import (
     risk_group_table,
     with_absent_covariates,
 )
+from tmeprog.tracking.provenance import frame_fingerprint
+from tmeprog.tracking.runlog import log_figure, log_json, log_table, metric_key
+from tmeprog.tracking.store import ensure_experiment, use_store
 
 
 def _fingerprint(cohort, endpoint: str) -> dict:
-    from tmeprog.tracking.provenance import frame_fingerprint
-
     cols = [c for c in cohort.endpoints.columns if c.startswith(f"{endpoint}_")]
     return {"cohort": cohort.name, "n_samples": int(cohort.n_samples),
             "expression_sha256": frame_fingerprint(cohort.expression),
@@ -74,10 +84,6 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
         A response model, a cohort without survival outcome, an endpoint the cohort lacks,
         too few genes for the model's features, no event.
     """
-    from tmeprog.cohorts.sanity import ALLOW_FLAG
-    from tmeprog.scoring.inputs import _load_whole
-    from tmeprog.scoring.model import load_served_model
-
     served = load_served_model(model_uri, tracking_uri)
     check_prognosis(served.scorer, model_uri)
     scorer = as_held_out(served.scorer)
@@ -93,8 +99,6 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
     values, clin, notes = model_frames(scorer, cohort)
     notes += [line for line in cohort.report if ALLOW_FLAG in line]
     if scorer.clinical_columns:
-        from tmeprog.scoring.chunk import imputed_covariates
-
         n_imp = int((imputed_covariates(scorer, clin) != "").sum())
         if n_imp:
             notes.append(f"{n_imp} of {len(clin)} samples had clinical covariates imputed "
@@ -132,10 +136,7 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
     if scorer.info.get("endpoints") and ep not in set(scorer.info["endpoints"].values()):
         notes.append(f"validated on {ep}; the model was trained on "
                      f"{sorted(set(scorer.info['endpoints'].values()))}")
-    import pandas as pd
 
-    from tmeprog.models.calibration_check import slope_message
-    from tmeprog.models.metrics import horizon_key
 
     hk = horizon_key(max(horizons))
     slope = metrics[(metrics["model"] == "model") & (metrics["subgroup"] == "all")
@@ -155,15 +156,11 @@ def validate(model_uri: str, source: str, *, clinical: str | None = None,
 
 
 def _cat(a, b):
-    import pandas as pd
-
     return pd.concat([a, b], ignore_index=True) if len(b) else a
 
 
 def figures(report: ValidationReport) -> dict:
     """KM by the model's risk groups and the model's calibration plot."""
-    from tmeprog.models.plots import calibration_plot, km_by_risk_group
-
     p = report.predictions["model"]
     figs = {"validation/km_model_risk_groups.png": km_by_risk_group(
         report.y, p.risk, groups=p.groups + 1,
@@ -179,9 +176,6 @@ def figures(report: ValidationReport) -> dict:
 
 def _experiment_and_link(model_uri: str, version: str):
     """(experiment id, registered name, version, training run id) of the model."""
-    import mlflow
-
-    from tmeprog.scoring.model import _ALIAS, _VERSION
 
     client = mlflow.MlflowClient()
     m = _ALIAS.match(model_uri) or _VERSION.match(model_uri)
@@ -201,10 +195,6 @@ def log_validation(report: ValidationReport, tracking_uri: str | None = None) ->
 
     A failure while logging deletes the run, so no half-written run is left.
     """
-    import mlflow
-
-    from tmeprog.tracking.runlog import log_figure, log_json, log_table, metric_key
-    from tmeprog.tracking.store import ensure_experiment, use_store
 
     use_store(tracking_uri)
     exp_id, name, version, train_run = _experiment_and_link(report.model_uri,

@@ -229,17 +229,21 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
     return cfg
 
 
+def _of_task(chosen: list[str], allowed, where: str, what: str) -> list[str]:
+    """``chosen`` (all of ``allowed`` when empty), refused when it names others."""
+    bad = sorted(set(chosen) - set(allowed))
+    if bad:
+        raise InputError(f"{where} {bad} are not {what}; use {list(allowed)}")
+    return list(chosen) or list(allowed)
+
+
 def _check(cfg: PipelineConfig) -> None:
     src = cfg.source
     kind = cfg.task.kind
     if kind not in TASKS:
         raise InputError(f"{src} [task] kind={kind!r}; use one of {TASKS}")
-    if not cfg.models.families:
-        cfg.models.families = list(MODEL_FAMILIES[kind])
-    bad = sorted(set(cfg.models.families) - set(MODEL_FAMILIES[kind]))
-    if bad:
-        raise InputError(f"{src} [models] families {bad} are not {kind} models; "
-                         f"use {MODEL_FAMILIES[kind]}")
+    cfg.models.families = _of_task(cfg.models.families, MODEL_FAMILIES[kind],
+                                   f"{src} [models] families", f"{kind} models")
     if cfg.models.params or cfg.models.grids:
         if kind != "prognosis":
             raise InputError(f"{src} [models] params / grids apply to prognosis families; "
@@ -252,12 +256,8 @@ def _check(cfg: PipelineConfig) -> None:
     if cfg.validation.per_cohort_standardise and kind != "prognosis":
         raise InputError(f"{src} [validation] per_cohort_standardise applies to prognosis "
                          "pipelines; leave it out for response")
-    if not cfg.models.feature_sets:
-        cfg.models.feature_sets = list(FEATURE_SETS[kind])
-    bad = sorted(set(cfg.models.feature_sets) - set(FEATURE_SETS[kind]))
-    if bad:
-        raise InputError(f"{src} [models] feature_sets {bad} are not {kind} feature sets; use "
-                         f"{FEATURE_SETS[kind]}")
+    cfg.models.feature_sets = _of_task(cfg.models.feature_sets, FEATURE_SETS[kind],
+                                       f"{src} [models] feature_sets", f"{kind} feature sets")
 
     for key, method_kind, value in (
             ("method", "scoring", cfg.features.method),

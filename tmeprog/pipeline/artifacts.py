@@ -204,7 +204,7 @@ def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:
 def _response_figures(comp, champion) -> dict:
     import matplotlib.pyplot as plt
 
-    from tmeprog.models.response_validation import plot_decision_curve
+    from tmeprog.models.decision_curve import plot_decision_curve
 
     curves = comp.decision_curves()
     name = f"{champion['model']} / {champion['feature_set']}"

@@ -248,7 +248,7 @@ def _feature_sets(cfg: PipelineConfig, ts: TrainingSet, F: pd.DataFrame | None):
 
         return design_matrices(ts.clinical, F, sets,
                                endpoints=ts.sample_endpoints if ts.mixed_endpoints else None)
-    from tmeprog.models.response_validation import response_feature_sets
+    from tmeprog.models.response_compare import response_feature_sets
 
     return response_feature_sets(ts.clinical, F, sets)
 
@@ -274,7 +274,7 @@ def _compare(cfg: PipelineConfig, ts: TrainingSet, sets: dict, quick: bool):
                        cohort_standardise=std, paired=paired, n_jobs=v.n_jobs,
                        strata=_strata(ts), within_strata=ts.mixed_endpoints)
         return comp, models
-    from tmeprog.models.response_validation import compare_response, default_response_models
+    from tmeprog.models.response_compare import compare_response, default_response_models
 
     models = {k: m for k, m in default_response_models(seed, quick).items()
               if k in cfg.models.families}

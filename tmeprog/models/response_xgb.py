@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tmeprog.models.boosting import BoosterMixin, booster_params, gain_table, train_booster
+from tmeprog.models.boosting import BoosterMixin, booster_params, store_params, train_booster
 from tmeprog.models.response import MIN_ARM_SIZE, ResponseModel
 
 
@@ -40,17 +40,7 @@ class XGBResponseClassifier(BoosterMixin, ResponseModel):
                  colsample_bytree: float = 0.8, reg_lambda: float = 1.0,
                  arm_column: str | None = "arm", min_arm_size: int = MIN_ARM_SIZE,
                  random_state: int | None = 0, n_jobs: int = 1):
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.min_child_weight = min_child_weight
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.reg_lambda = reg_lambda
-        self.arm_column = arm_column
-        self.min_arm_size = min_arm_size
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
     def _fit_design(self, Z: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> None:
         self.booster_ = train_booster(self, booster_params(self, "binary:logistic"),
@@ -60,12 +50,5 @@ class XGBResponseClassifier(BoosterMixin, ResponseModel):
     def summary(self) -> pd.DataFrame:
         """Per design term: total gain, number of splits and share of total gain."""
         check_is_fitted(self, "booster_")
-        out = gain_table(self.booster_, list(self.features_used_), "term")
-        out.insert(0, "kind", self.design_.terms["kind"].to_numpy())
-        out = out.sort_values("total_gain", ascending=False)
-        out.attrs["note"] = (
-            f"xgboost binary:logistic: {self.n_estimators} rounds, eta={self.learning_rate:g}, "
-            f"max_depth={self.max_depth}; {self.n_train_} samples, {self.n_positive_} positive; "
-            "gain importance, not effect sizes (use SHAP for direction)"
-        )
-        return out
+        return self._gain_summary("binary:logistic", "term", f"{self.n_positive_} positive",
+                                  {"kind": self.design_.terms["kind"].to_numpy()})

@@ -42,6 +42,7 @@ from tmeprog.errors import InputError
 from tmeprog.explain.alignment import align_features
 from tmeprog.explain.families import NEGATED_SCALES, shap_forest, shap_linear, shap_xgb
 from tmeprog.explain.result import AdditivityError, ShapExplanation
+from tmeprog.explain.rollup import feature_compartments
 from tmeprog.explain.targets import Target, model_family, resolve
 
 __all__ = ["explain", "explain_scorer"]
@@ -101,8 +102,6 @@ def explain(model, X, background=None, *, compartments: Mapping[str, str] | None
     -------
     ShapExplanation
     """
-    from tmeprog.explain.rollup import feature_compartments
-
     target = resolve(model)
     Xa = align_features(X, target.names, "X", target.n_features)
     Ba = None

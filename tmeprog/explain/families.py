@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.explain.forest_shap import path_dependent_shap
+from tmeprog.explain.targets import booster
 from tmeprog.explain.tree_rsf import forest_to_tree_model, to_float32_grid
 
 
@@ -38,8 +40,6 @@ class RawShap:
 
 def shap_forest(est, Z: np.ndarray, B: np.ndarray | None, n_jobs: int | None) -> RawShap:
     """TreeSHAP of a scikit-survival forest or tree (path-dependent without ``B``)."""
-    from tmeprog.explain.forest_shap import path_dependent_shap
-
     model = forest_to_tree_model(est)
     Zr = to_float32_grid(Z)
     out = np.asarray(est.predict(_model_input(est, Zr)), dtype=float)
@@ -50,7 +50,7 @@ def shap_forest(est, Z: np.ndarray, B: np.ndarray | None, n_jobs: int | None) ->
         return RawShap(phi, base, out, "exact path-dependent TreeSHAP (random survival forest "
                        "converted to scalar trees)", "training distribution (tree node covers)",
                        scale, 1e-9)
-    import shap
+    import shap  # deferred: linear models are explained without shap (~3 s)
 
     ex = shap.TreeExplainer(model, data=to_float32_grid(B),
                             feature_perturbation="interventional")
@@ -59,12 +59,6 @@ def shap_forest(est, Z: np.ndarray, B: np.ndarray | None, n_jobs: int | None) ->
                    "exact interventional TreeSHAP (random survival forest converted to scalar "
                    "trees; single-precision path weights)", f"{len(B)} background rows", scale,
                    1e-6)
-
-
-def _booster(est):
-    import xgboost as xgb
-
-    return est if isinstance(est, xgb.Booster) else est.get_booster()
 
 
 def _xgb_objective(bst) -> str:
@@ -92,10 +86,11 @@ NEGATED_SCALES = {
 
 def shap_xgb(est, Z: np.ndarray, B: np.ndarray | None) -> RawShap:
     """TreeSHAP of an xgboost booster's margin (path-dependent without ``B``)."""
+    # deferred: shap (~3 s) and xgboost load only when an xgboost model is explained
     import shap
-    import xgboost as xgb
+    import xgboost as xgb  # deferred: likewise
 
-    bst = _booster(est)
+    bst = booster(est)
     obj = _xgb_objective(bst)
     if obj.startswith("multi:"):
         raise InputError(f"xgboost objective {obj} has several outputs; only single-output "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from tmeprog.errors import InputError
 from tmeprog.explain.tree_rsf import is_survival_forest
@@ -37,7 +38,7 @@ def model_family(est) -> str | None:
         return "forest"
     mod = type(est).__module__ or ""
     if mod.startswith("xgboost"):
-        import xgboost as xgb
+        import xgboost as xgb  # deferred: only for xgboost estimators, which loaded it already
 
         if isinstance(est, xgb.Booster | xgb.XGBModel):
             return "xgboost"
@@ -69,8 +70,6 @@ class Target:
 
 
 def _steps(pre) -> list:
-    from sklearn.pipeline import Pipeline
-
     if isinstance(pre, Pipeline):
         return [s for _, s in pre.steps]
     return [pre]
@@ -120,30 +119,29 @@ def _transformer(pre, names: list[str] | None):
     return transform
 
 
+def booster(est):
+    """The ``xgboost.Booster`` of an xgboost model (the model itself or its ``get_booster()``)."""
+    import xgboost as xgb  # deferred: only for xgboost models, which loaded it already
+
+    return est if isinstance(est, xgb.Booster) else est.get_booster()
+
+
 def _model_names(est) -> list[str] | None:
     names = getattr(est, "feature_names_in_", None)
     if names is None and model_family(est) == "xgboost":
-        import xgboost as xgb
-
-        bst = est if isinstance(est, xgb.Booster) else est.get_booster()
-        names = bst.feature_names
+        names = booster(est).feature_names
     return None if names is None else [str(c) for c in names]
 
 
 def _n_features(est) -> int | None:
     n = getattr(est, "n_features_in_", None)
     if n is None and model_family(est) == "xgboost":
-        import xgboost as xgb
-
-        bst = est if isinstance(est, xgb.Booster) else est.get_booster()
-        n = bst.num_features()
+        n = booster(est).num_features()
     return None if n is None else int(n)
 
 
 def resolve(model) -> Target:
     """The :class:`Target` of a supported model; :class:`~tmeprog.errors.InputError` otherwise."""
-    from sklearn.pipeline import Pipeline
-
     label = type(model).__name__
     if isinstance(model, Pipeline):
         final = model.steps[-1][1]

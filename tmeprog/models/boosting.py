@@ -41,6 +41,7 @@ def dmatrix(X: pd.DataFrame, **kw):
 
     User feature names may hold characters xgboost rejects.
     """
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of xgboost
     import xgboost as xgb
 
     return xgb.DMatrix(X.to_numpy(), feature_names=[f"f{i}" for i in range(X.shape[1])], **kw)
@@ -78,6 +79,7 @@ class BoosterMixin:
 
 def train_booster(est, params: dict, dtrain):
     """``xgboost.train`` for ``est.n_estimators`` rounds (at least 1, else InputError)."""
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of xgboost
     import xgboost as xgb
 
     if int(est.n_estimators) < 1:

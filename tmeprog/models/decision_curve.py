@@ -67,6 +67,7 @@ def plot_decision_curve(curves: pd.DataFrame | Mapping[str, pd.DataFrame], ax=No
     -------
     matplotlib.figure.Figure
     """
+    # deferred: matplotlib loads only when a figure is drawn, not for the curve itself
     from matplotlib.figure import Figure
 
     if isinstance(curves, pd.DataFrame):

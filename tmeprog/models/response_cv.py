@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 
@@ -178,8 +179,6 @@ def cross_validate_response(
     if n_jobs == 1:
         res = [_fit_split(*a) for a in args]
     else:
-        from joblib import Parallel, delayed
-
         res = Parallel(n_jobs=n_jobs)(delayed(_fit_split)(*a) for a in args)
     proba = np.full((n_repeats, len(df)), np.nan)
     folds = []

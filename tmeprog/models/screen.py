@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.stats import false_discovery_control
+from scipy.stats import chi2, false_discovery_control
 
 from tmeprog.errors import InputError
 from tmeprog.models.feature_sets import clinical_baseline
@@ -54,6 +54,7 @@ def default_strata(clinical: pd.DataFrame | None, index: pd.Index) -> dict[str, 
 def _fit_cox(d: pd.DataFrame, strata: bool):
     """lifelines Cox model of ``__time``/``__event`` on the other columns (warnings muted),
     stratified by ``__cohort`` when ``strata``."""
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of lifelines
     from lifelines import CoxPHFitter
 
     with warnings.catch_warnings():
@@ -215,8 +216,6 @@ def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
     pandas.DataFrame
         One row per feature, columns :data:`INTERACTION_COLUMNS`.
     """
-    from scipy.stats import chi2
-
     F = as_frame(features, "features")
     yy = check_survival_y(y, len(F), min_events=None)
     erv = pd.to_numeric(pd.Series(np.asarray(er, dtype=object)), errors="coerce").to_numpy(float)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.optimize import minimize_scalar
 
 from tmeprog.errors import InputError
 from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
@@ -110,8 +111,6 @@ def aft_intercept(y: np.ndarray, distribution: str, sigma: float) -> float:
     scale) instead of xgboost's fixed 0.5,
     so a few rounds already give survival curves on the right time scale.
     """
-    from scipy.optimize import minimize_scalar
-
     logt = np.log(y["time"])
     ev = y["event"]
 

@@ -9,14 +9,13 @@ from scipy import optimize
 from sklearn.base import clone
 
 from tmeprog.errors import InputError
-from tmeprog.models.response import (
+from tmeprog.models.response_design import (
     ColumnDroppedWarning,
-    PenalisedLogistic,
     SmallArmWarning,
     UnseenLevelWarning,
-    XGBResponseClassifier,
-    wald_refit,
 )
+from tmeprog.models.response_logistic import PenalisedLogistic, wald_refit
+from tmeprog.models.response_xgb import XGBResponseClassifier
 
 
 def _data(n=300, seed=0, effect_by_arm=None):

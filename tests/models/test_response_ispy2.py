@@ -6,12 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tmeprog.models.response import PenalisedLogistic
-from tmeprog.models.response_validation import (
-    cross_validate_response,
-    evaluate_response,
-    response_feature_sets,
-)
+from tmeprog.models.response_compare import response_feature_sets
+from tmeprog.models.response_cv import cross_validate_response
+from tmeprog.models.response_logistic import PenalisedLogistic
+from tmeprog.models.response_validation import evaluate_response
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from tmeprog.errors import InputError
-from tmeprog.models.response import PenalisedLogistic, SmallArmWarning, XGBResponseClassifier
-from tmeprog.models.response_validation import (
-    RESULT_COLUMNS,
-    auprc,
-    auroc,
-    brier,
-    calibration,
-    compare_response,
-    cross_validate_response,
-    decision_curve,
-    evaluate_response,
-    plot_decision_curve,
-    response_feature_sets,
-)
+from tmeprog.models.decision_curve import decision_curve, plot_decision_curve
+from tmeprog.models.response_compare import compare_response, response_feature_sets
+from tmeprog.models.response_cv import cross_validate_response
+from tmeprog.models.response_design import SmallArmWarning
+from tmeprog.models.response_logistic import PenalisedLogistic
+from tmeprog.models.response_metrics import auprc, auroc, brier, calibration
+from tmeprog.models.response_validation import RESULT_COLUMNS, evaluate_response
+from tmeprog.models.response_xgb import XGBResponseClassifier
 
 
 def _data(n=240, seed=0, arms=("A", "B", "C")):

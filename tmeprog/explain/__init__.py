@@ -17,8 +17,8 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "explain": "explainers", "explain_scorer": "explainers", "align_features": "explainers",
-    "supported_model": "explainers", "ExtraColumnsWarning": "explainers",
+    "explain": "explainers", "explain_scorer": "explainers", "align_features": "alignment",
+    "ExtraColumnsWarning": "alignment", "supported_model": "targets",
     "ShapExplanation": "result", "AdditivityError": "result", "write_shap_table": "result",
     "read_shap_table": "result",
     "mean_abs_shap": "rollup", "feature_compartments": "rollup",

@@ -8,13 +8,14 @@ tables are split into row blocks explained in worker processes, each with its ow
 from __future__ import annotations
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 
 #: Below this many row x node visits, worker start-up costs more than it saves.
 PARALLEL_MIN_WORK = 2_000_000
 
 
 def _explain_rows(tree_model: dict, X: np.ndarray) -> tuple[np.ndarray, float]:
-    import shap
+    import shap  # deferred: loads with every explain(); linear models need no shap (~3 s)
 
     ex = shap.TreeExplainer(tree_model, feature_perturbation="tree_path_dependent")
     phi = np.asarray(ex.shap_values(X, check_additivity=False), dtype=float)
@@ -40,8 +41,6 @@ def path_dependent_shap(tree_model: dict, X: np.ndarray,
     (phi, base_value)
         ``phi.sum(1) + base_value`` equals the ensemble output.
     """
-    from joblib import Parallel, delayed, effective_n_jobs
-
     X = np.ascontiguousarray(X, dtype=np.float32 if X.dtype == np.float32 else float)
     jobs = min(effective_n_jobs(n_jobs if n_jobs is not None else 1), max(len(X), 1))
     work = len(X) * sum(len(t["children_left"]) for t in tree_model["trees"])

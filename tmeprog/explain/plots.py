@@ -54,7 +54,7 @@ def _subtitle(expl: ShapExplanation, fig: Figure, prefix: str = "") -> str:
 
 def beeswarm(expl: ShapExplanation, max_display: int = 20) -> Figure:
     """Summary beeswarm: one row per feature, points = samples, colour = feature value."""
-    import shap
+    import shap  # deferred: only the beeswarm draws through shap (~3 s)
 
     n = min(max_display, len(expl.features)) + (1 if len(expl.features) > max_display else 0)
     fig = _figure(8.0, 1.2 + 0.38 * n)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tmeprog.errors import InputError, TmeprogError
 
@@ -91,7 +93,7 @@ class ShapExplanation:
 
     def to_shap(self):
         """A :class:`shap.Explanation` (for shap's plots)."""
-        import shap
+        import shap  # deferred: shap (~3 s) only for its own plots; the table needs none of it
 
         data = None
         if self.data is not None:
@@ -123,9 +125,6 @@ def write_shap_table(expl: ShapExplanation, path: str | os.PathLike,
         :data:`OUTPUT_COLUMN` are appended; the explanation's metadata are stored in the parquet
         schema under the key ``tmeprog.shap``. Feature values are not written.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     path = Path(path)
     if path.exists() and not overwrite:
         raise InputError(f"{path} exists; choose another path or pass overwrite=True")
@@ -150,8 +149,6 @@ def write_shap_table(expl: ShapExplanation, path: str | os.PathLike,
 
 def read_shap_table(path: str | os.PathLike) -> ShapExplanation:
     """Read a table written by :func:`write_shap_table` (``data`` is None)."""
-    import pyarrow.parquet as pq
-
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist")

@@ -14,9 +14,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
 from tmeprog.features.definitions import COMPARTMENTS, DERIVED_COMPARTMENTS, SIGNATURE_FEATURES
+from tmeprog.signatures import load_catalogue
 
 __all__ = ["mean_abs_shap", "feature_compartments", "compartment_importance",
            "patient_compartments", "group_importance", "ranking_stability",
@@ -38,8 +41,6 @@ def _values(shap_values) -> pd.DataFrame:
 
 
 def _clinical_name(name: str) -> bool:
-    from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
-
     if name in CLINICAL_DTYPES:
         return True
     return any(name.startswith(c + sep) for c in CLINICAL_DTYPES for sep in ("_", "=", "."))
@@ -50,8 +51,6 @@ def _catalogue_compartment(name: str) -> str | None:
     if sig is None:
         return None
     try:
-        from tmeprog.signatures import load_catalogue
-
         return load_catalogue().get(sig).compartment
     except Exception:  # catalogue unavailable or renamed: fall back to unassigned
         return None
@@ -203,8 +202,6 @@ def ranking_stability(folds, method: str = "spearman") -> pd.DataFrame:
     pandas.DataFrame
         Folds x folds correlation matrix (1 on the diagonal).
     """
-    from scipy import stats
-
     if method not in ("spearman", "kendall"):
         raise InputError(f"method={method!r}; use 'spearman' or 'kendall'")
     table = _importance_table(folds)

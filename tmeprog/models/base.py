@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.models.inputs import as_frame, check_horizons, check_survival_y
+from tmeprog.models.metrics import harrell_c
 from tmeprog.models.preprocess import MedianStandardScaler
 
 
@@ -119,8 +120,6 @@ class SurvivalModel(BaseEstimator):
 
     def score(self, X, y) -> float:
         """Harrell's concordance index of ``predict(X)`` on ``y`` (used by grid search)."""
-        from tmeprog.models.metrics import harrell_c
-
         yy = check_survival_y(y, None, min_events=None)
         return harrell_c(yy, self.predict(X))
 
@@ -171,6 +170,7 @@ def breslow_baseline(linear_predictor: np.ndarray, y: np.ndarray) -> tuple[np.nd
     (times, cumulative_hazard)
         Unique training times and the baseline cumulative hazard from each time on.
     """
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
     from sksurv.linear_model.coxph import BreslowEstimator
 
     b = BreslowEstimator().fit(np.asarray(linear_predictor, float), y["event"], y["time"])

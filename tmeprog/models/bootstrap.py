@@ -1,4 +1,5 @@
-"""Percentile bootstrap confidence intervals, shared by survival and response evaluation."""
+"""Bootstrap pieces shared by survival and response evaluation: percentile CIs, stratified
+resamples."""
 
 from __future__ import annotations
 
@@ -39,3 +40,12 @@ def percentile_ci(rep: np.ndarray, point: float, what: str) -> tuple[float, floa
         return float("nan"), float("nan")
     lo, hi = np.percentile(rep[ok], [2.5, 97.5])
     return float(lo), float(hi)
+
+
+def stratified_resample(rng: np.random.Generator, strata: np.ndarray) -> np.ndarray:
+    """Row positions of one bootstrap resample drawn with replacement within each stratum."""
+    parts = []
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        parts.append(rng.choice(idx, size=len(idx), replace=True))
+    return np.sort(np.concatenate(parts))

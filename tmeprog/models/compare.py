@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from tmeprog.errors import InputError
 from tmeprog.models.evaluation import Evaluation, evaluate, paired_difference
+from tmeprog.models.families import build_models
 from tmeprog.models.feature_sets import family_design
 from tmeprog.models.validation import ValidationResult, cross_validate, leave_one_cohort_out
 
@@ -22,8 +24,6 @@ TABLE_COLUMNS = ["model", "feature_set", "validation", "metric", "value", "ci_lo
 def default_models(random_state: int = 0, quick: bool = False) -> dict[str, tuple]:
     """The four model families with their tuning grids: ``name -> (estimator, grid)``
     (:data:`tmeprog.models.families.FAMILIES`; ``quick`` shrinks forests, rounds and grids)."""
-    from tmeprog.models.families import build_models
-
     return build_models(random_state, quick)
 
 
@@ -153,8 +153,6 @@ def compare(
     if n_jobs == 1:
         out = [_job(*j) for j in jobs]
     else:
-        from joblib import Parallel, delayed
-
         out = Parallel(n_jobs=n_jobs)(delayed(_job)(*j) for j in jobs)
     results: dict[tuple, ValidationResult] = {}
     evals: dict[tuple, Evaluation] = {}

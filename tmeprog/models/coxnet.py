@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from tmeprog.errors import InputError
 from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
+from tmeprog.models.stratified_cox import fit_stratified_coxnet
 
 
 class CoxNetSurvival(SurvivalModel):
@@ -78,8 +80,6 @@ class CoxNetSurvival(SurvivalModel):
         self.preprocessor = preprocessor
 
     def _fit_transformed(self, Xt: pd.DataFrame, y: np.ndarray, strata=None) -> None:
-        from tmeprog.errors import InputError
-
         if not (self.alpha > 0):
             raise InputError(f"CoxNetSurvival: alpha must be > 0, got {self.alpha!r}")
         if self.ci not in ("refit", "none"):
@@ -91,9 +91,8 @@ class CoxNetSurvival(SurvivalModel):
         self._fit_path(Xt, y)
 
     def _fit_stratified(self, Xt: pd.DataFrame, y: np.ndarray, strata: np.ndarray) -> None:
+        # deferred: keeps `import tmeprog.models` free of scikit-learn's linear models
         from sklearn.linear_model import LinearRegression
-
-        from tmeprog.models.stratified_cox import fit_stratified_coxnet
 
         b, amax = fit_stratified_coxnet(Xt.to_numpy(), y["time"], y["event"], strata,
                                         float(self.alpha), float(self.l1_ratio), tol=self.tol)
@@ -112,6 +111,7 @@ class CoxNetSurvival(SurvivalModel):
                        else None)
 
     def _fit_path(self, Xt: pd.DataFrame, y: np.ndarray) -> None:
+        # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
         from sksurv.linear_model import CoxnetSurvivalAnalysis
 
         common = dict(l1_ratio=self.l1_ratio, max_iter=self.max_iter, tol=self.tol)
@@ -194,7 +194,7 @@ class CoxNetSurvival(SurvivalModel):
 def _unpenalised_refit(Xt: pd.DataFrame, y: np.ndarray, coef: pd.Series,
                        strata=None) -> pd.DataFrame:
     """lifelines CoxPHFitter on the selected features: hr, ci_low, ci_high, p per feature."""
-    from lifelines import CoxPHFitter
+    from lifelines import CoxPHFitter  # deferred: lifelines loads only for the refit CIs
 
     sel = coef.index[coef.to_numpy() != 0]
     out = pd.DataFrame(columns=["hr", "ci_low", "ci_high", "p"], dtype=float)

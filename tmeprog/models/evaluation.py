@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from tmeprog.errors import InputError
 from tmeprog.models.bootstrap import percentile_ci
@@ -333,8 +334,6 @@ def evaluate(result: ValidationResult, *, horizons: Sequence[float] = (36.0, 60.
     draws = [[rng.integers(0, len(f.risk), len(f.risk)) for f in result.folds]
              for _ in range(n_boot)]
     if n_boot:
-        from threadpoolctl import threadpool_limits
-
         with threadpool_limits(1, user_api="blas"):  # small products: threads only cost here
             bfv, buv = _replicates(result, draws, horizons, tau, cal_h, min_at_risk, ipcw,
                                    _reference)

@@ -54,6 +54,7 @@ class RandomSurvivalForestModel(SurvivalModel):
         self.preprocessor = preprocessor
 
     def _fit_transformed(self, Xt: pd.DataFrame, y: np.ndarray) -> None:
+        # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
         from sksurv.ensemble import RandomSurvivalForest
 
         self.forest_ = RandomSurvivalForest(

@@ -53,6 +53,7 @@ def harrell_c(y: np.ndarray, risk: np.ndarray) -> float:
     risk : ndarray
         Higher = worse prognosis.
     """
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
     from sksurv.metrics import concordance_index_censored
 
     if not y["event"].any():
@@ -69,6 +70,7 @@ def uno_c(y_train: np.ndarray, y_test: np.ndarray, risk: np.ndarray, tau: float)
     ``tau`` is lowered to just below the last time of the censoring sample ``y_train`` when it
     exceeds it (the censoring distribution is unknown beyond).
     """
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
     from sksurv.metrics import concordance_index_ipcw
 
     tau_eff = min(float(tau), float(np.nextafter(y_train["time"].max(), 0)))
@@ -114,6 +116,7 @@ def td_aucs(y_train: np.ndarray, y_test: np.ndarray, risk: np.ndarray, horizons,
             reasons: list | None = None) -> np.ndarray:
     """:func:`td_auc` at several horizons in one scikit-survival call; NaN where outside the
     follow-up (reasons appended to ``reasons`` when given)."""
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
     from sksurv.metrics import cumulative_dynamic_auc
 
     horizons = [float(h) for h in horizons]
@@ -159,6 +162,7 @@ def ibs_grid(y_train: np.ndarray, y_test: np.ndarray, n_points: int = 20,
 def integrated_brier(y_train: np.ndarray, y_test: np.ndarray, surv: np.ndarray,
                      times: np.ndarray) -> float:
     """Integrated Brier score (``integrated_brier_score``) of S(t) predicted on ``times``."""
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
     from sksurv.metrics import integrated_brier_score
 
     cut = float(np.nextafter(float(np.max(times)), np.inf))
@@ -245,6 +249,7 @@ def calibration_table(y: np.ndarray, surv_h: np.ndarray, horizon: float,
     (``sksurv.nonparametric.kaplan_meier_estimator``); NaN where the group's follow-up ends
     before the horizon.
     """
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of scikit-survival
     from sksurv.nonparametric import kaplan_meier_estimator
 
     pred = 1 - np.asarray(surv_h, float)

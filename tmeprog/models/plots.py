@@ -59,8 +59,9 @@ def km_by_risk_group(y, risk, *, n_groups: int = 3, labels: list[str] | None = N
     matplotlib.figure.Figure
         Axes 0: curves (one line per group, ``gid="km:<label>"``); axes 1: numbers at risk.
     """
+    # deferred: lifelines loads only for Kaplan-Meier figures
     from lifelines import KaplanMeierFitter
-    from lifelines.statistics import multivariate_logrank_test
+    from lifelines.statistics import multivariate_logrank_test  # deferred: likewise
 
     yy = check_survival_y(y, None, min_events=None)
     risk = np.asarray(risk, float)

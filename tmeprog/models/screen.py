@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.stats import false_discovery_control
+from scipy.stats import chi2, false_discovery_control
 
 from tmeprog.errors import InputError
 from tmeprog.models.feature_sets import clinical_baseline
@@ -51,16 +51,35 @@ def default_strata(clinical: pd.DataFrame | None, index: pd.Index) -> dict[str, 
     return strata
 
 
-def _cox_one(df: pd.DataFrame) -> tuple[float, float, float, float]:
+def _fit_cox(d: pd.DataFrame, strata: bool):
+    """lifelines Cox model of ``__time``/``__event`` on the other columns (warnings muted),
+    stratified by ``__cohort`` when ``strata``."""
+    # deferred: keeps `import tmeprog.models` (and `tmeprog models`) free of lifelines
     from lifelines import CoxPHFitter
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        strata = ["__cohort"] if "__cohort" in df.columns else None
-        cph = CoxPHFitter().fit(df, duration_col="__time", event_col="__event", strata=strata)
-    r = cph.summary.loc["__z"]
+        return CoxPHFitter().fit(d, duration_col="__time", event_col="__event",
+                                 strata=["__cohort"] if strata else None)
+
+
+def _hazard_ratio(summary: pd.DataFrame, term: str) -> tuple[float, float, float, float]:
+    """HR, 95% CI and p of ``term`` in a lifelines summary."""
+    r = summary.loc[term]
     return (float(r["exp(coef)"]), float(r["exp(coef) lower 95%"]),
             float(r["exp(coef) upper 95%"]), float(r["p"]))
+
+
+def _cohort_labels(cohorts, n: int) -> np.ndarray:
+    coh = np.asarray(cohorts).astype(str)
+    if len(coh) != n:
+        raise InputError("screen: cohorts must have one entry per sample")
+    return coh
+
+
+def _zscore_within(F: pd.DataFrame, coh: np.ndarray) -> pd.DataFrame:
+    """Each column z-scored (sample SD) within each cohort label."""
+    return F.groupby(coh).transform(lambda v: (v - v.mean()) / v.std(ddof=1))
 
 
 def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None = None, *,
@@ -102,10 +121,8 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
     masks = default_strata(clinical, F.index) if isinstance(strata, str) else dict(strata)
     coh = None
     if cohorts is not None:
-        coh = np.asarray(cohorts).astype(str)
-        if len(coh) != len(F):
-            raise InputError("screen: cohorts must have one entry per sample")
-        F = F.groupby(coh).transform(lambda v: (v - v.mean()) / v.std(ddof=1))
+        coh = _cohort_labels(cohorts, len(F))
+        F = _zscore_within(F, coh)
     base = clinical_baseline(clinical) if (clinical is not None and adjust) else None
     rows = []
     for sname, mask in masks.items():
@@ -141,7 +158,8 @@ def univariate_screen(features: pd.DataFrame, y, clinical: pd.DataFrame | None =
                     d["__z"] = (d["__x"] - d["__x"].mean()) / sd
                     d = d.drop(columns="__x")
                     try:
-                        hr, lo, hi, p = _cox_one(d)
+                        hr, lo, hi, p = _hazard_ratio(
+                            _fit_cox(d, "__cohort" in d.columns).summary, "__z")
                     except Exception as exc:  # lifelines: convergence / separation errors
                         warnings.warn(f"screen: {feat} in {sname!r} (adjusted={adjusted}) did "
                                       f"not fit: {type(exc).__name__}", UserWarning,
@@ -164,15 +182,6 @@ INTERACTION_COLUMNS = [
     "n", "events"]
 
 
-def _fit_cox(d: pd.DataFrame, strata: bool):
-    from lifelines import CoxPHFitter
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return CoxPHFitter().fit(d, duration_col="__time", event_col="__event",
-                                 strata=["__cohort"] if strata else None)
-
-
 def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
                                min_events: int = MIN_EVENTS) -> pd.DataFrame:
     """TME hazard ratios by ER status, and a test of whether the effect differs between them.
@@ -193,10 +202,8 @@ def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
 
     Parameters
     ----------
-    features : pandas.DataFrame
-        Samples x TME features.
-    y : structured array
-        ``(event, time)`` in months, rows as ``features``.
+    features, y
+        As in :func:`univariate_screen`.
     er : array-like
         ER status per sample (1 positive, 0 negative, NaN unknown).
     cohorts : array-like, optional
@@ -209,8 +216,6 @@ def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
     pandas.DataFrame
         One row per feature, columns :data:`INTERACTION_COLUMNS`.
     """
-    from scipy.stats import chi2
-
     F = as_frame(features, "features")
     yy = check_survival_y(y, len(F), min_events=None)
     erv = pd.to_numeric(pd.Series(np.asarray(er, dtype=object)), errors="coerce").to_numpy(float)
@@ -218,10 +223,8 @@ def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
         raise InputError("screen: er must have one entry per sample")
     if np.isin(erv[np.isfinite(erv)], [0.0, 1.0], invert=True).any():
         raise InputError("screen: er must be 1 (positive), 0 (negative) or missing")
-    coh = np.zeros(len(F), dtype=object) if cohorts is None else np.asarray(cohorts).astype(str)
-    if len(coh) != len(F):
-        raise InputError("screen: cohorts must have one entry per sample")
-    Z = F.groupby(coh).transform(lambda v: (v - v.mean()) / v.std(ddof=1))
+    coh = np.zeros(len(F), dtype=object) if cohorts is None else _cohort_labels(cohorts, len(F))
+    Z = _zscore_within(F, coh)
     known = np.isfinite(erv)
     rows = []
     for feat in Z.columns:
@@ -237,10 +240,8 @@ def subtype_interaction_screen(features: pd.DataFrame, y, er, *, cohorts=None,
             est = (np.nan,) * 4
             if ev >= min_events and part["__z"].std() > 0:
                 try:
-                    s = _fit_cox(part[["__z", "__time", "__event", "__cohort"]],
-                                 part["__cohort"].nunique() > 1).summary.loc["__z"]
-                    est = (s["exp(coef)"], s["exp(coef) lower 95%"],
-                           s["exp(coef) upper 95%"], s["p"])
+                    est = _hazard_ratio(_fit_cox(part[["__z", "__time", "__event", "__cohort"]],
+                                                 part["__cohort"].nunique() > 1).summary, "__z")
                 except Exception as exc:  # lifelines: convergence / separation errors
                     warnings.warn(f"screen: {feat} in {tag} did not fit: {type(exc).__name__}",
                                   UserWarning, stacklevel=2)

@@ -27,10 +27,12 @@ from inspect import signature
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 
 from tmeprog.errors import InputError
+from tmeprog.models import inputs
 from tmeprog.models.batch import standardise_by_cohort
 from tmeprog.models.feature_sets import refresh_interactions
 from tmeprog.models.inputs import HorizonWarning, as_frame, check_horizons, check_survival_y
@@ -202,8 +204,6 @@ def _predict_part(model, Xte, yte, ytr, test, train, label, unit, rows, horizons
 
 
 def _reemit(folds: list[FoldPrediction]) -> None:
-    from tmeprog.models import inputs
-
     seen = set()
     for f in folds:
         for cat, msg in f.messages:
@@ -242,8 +242,6 @@ def _run(jobs, n_jobs: int) -> list[FoldPrediction]:
     if n_jobs == 1:
         out = [_fit_fold(*a) for a in jobs]
     else:
-        from joblib import Parallel, delayed
-
         out = Parallel(n_jobs=n_jobs)(delayed(_fit_fold)(*a) for a in jobs)
     return [f for parts in out for f in parts]
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.utils.validation import check_is_fitted
+from scipy.optimize import minimize_scalar
 
 from tmeprog.errors import InputError
 from tmeprog.models.base import SurvivalModel, breslow_baseline, cox_survival
-from tmeprog.models.boosting import BoosterMixin, booster_params, gain_table, train_booster
+from tmeprog.models.boosting import BoosterMixin, booster_params, store_params, train_booster
 
 
 class _XGBSurvival(BoosterMixin, SurvivalModel):
@@ -28,16 +28,7 @@ class _XGBSurvival(BoosterMixin, SurvivalModel):
                  min_child_weight: float = 1.0, subsample: float = 0.8,
                  colsample_bytree: float = 1.0, reg_lambda: float = 1.0,
                  random_state: int | None = None, n_jobs: int = 1, preprocessor=None):
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.min_child_weight = min_child_weight
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.reg_lambda = reg_lambda
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        self.preprocessor = preprocessor
+        store_params(self, locals())
 
     def _params(self) -> dict:
         return booster_params(self, self._objective)
@@ -47,15 +38,7 @@ class _XGBSurvival(BoosterMixin, SurvivalModel):
 
     def summary(self) -> pd.DataFrame:
         """Per feature: total gain, number of splits (``weight``) and share of total gain."""
-        check_is_fitted(self, "booster_")
-        out = gain_table(self.booster_, list(self.features_used_), "feature")
-        out = out.sort_values("total_gain", ascending=False)
-        out.attrs["note"] = (
-            f"xgboost {self._objective}: {self.n_estimators} rounds, eta={self.learning_rate:g}, "
-            f"max_depth={self.max_depth}; {self.n_train_} samples, {self.n_events_} events; "
-            "gain importance, not effect sizes (use SHAP for direction)"
-        )
-        return out
+        return self._gain_summary(self._objective, "feature", f"{self.n_events_} events")
 
 
 class XGBCoxSurvival(_XGBSurvival):
@@ -128,8 +111,6 @@ def aft_intercept(y: np.ndarray, distribution: str, sigma: float) -> float:
     scale) instead of xgboost's fixed 0.5,
     so a few rounds already give survival curves on the right time scale.
     """
-    from scipy.optimize import minimize_scalar
-
     logt = np.log(y["time"])
     ev = y["event"]
 

@@ -23,10 +23,10 @@ from tmeprog.explain import (
     stability_summary,
 )
 from tmeprog.explain.plots import beeswarm, compartment_bar, dependence
+from tmeprog.models.decision_curve import plot_decision_curve
 from tmeprog.models.feature_sets import AGE_PREFIX, FEATURE_SETS
 from tmeprog.models.metrics import calibration_table
 from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
-from tmeprog.models.response_validation import plot_decision_curve
 from tmeprog.models.screen import subtype_interaction_screen, univariate_screen
 from tmeprog.models.subgroups import subgroup_metrics
 from tmeprog.pipeline.assemble import TrainingSet

@@ -41,7 +41,7 @@ from tmeprog.models.feature_sets import (
     design_matrices,
     family_design,
 )
-from tmeprog.models.response_validation import (
+from tmeprog.models.response_compare import (
     compare_response,
     default_response_models,
     response_feature_sets,

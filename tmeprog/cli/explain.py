@@ -13,7 +13,7 @@ from tmeprog.errors import InputError, TmeprogError
 
 
 def _frame(cohort):
-    import pandas as pd
+    import pandas as pd  # deferred: keeps `tmeprog --help` free of pandas
 
     table = cohort.expression if cohort.expression is not None else cohort.features
     if table is None:
@@ -26,8 +26,8 @@ def _frame(cohort):
 def _check_figures(folder: Path, patients: list[str], overwrite: bool) -> None:
     """Refuse, before any work, a figures folder that cannot be written or already holds
     figures (without --overwrite)."""
-    from tmeprog.explain.plots import figure_name
-    from tmeprog.tables.tableio import check_output
+    from tmeprog.explain.plots import figure_name  # deferred: plots load matplotlib
+    from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
     check_output(folder, overwrite, "--figures", folder=True)
     if overwrite or not folder.is_dir():
@@ -71,9 +71,9 @@ def explain(
     allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
 ) -> None:
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
-    from tmeprog.explain import explain_scorer, write_shap_table
-    from tmeprog.explain.plots import save_figures
-    from tmeprog.tables.tableio import check_output
+    from tmeprog.explain import explain_scorer, write_shap_table  # deferred: loads pandas
+    from tmeprog.explain.plots import save_figures  # deferred: plots load matplotlib
+    from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
     try:
         if output.suffix.lower() != ".parquet":
@@ -83,6 +83,7 @@ def explain(
             raise InputError("--patient draws a waterfall figure: give --figures FOLDER too")
         if figures is not None:
             _check_figures(figures, patient or [], overwrite)
+        # deferred: tmeprog.scoring loads pandas and scikit-learn
         from tmeprog.scoring.model import load_served_model
 
         try:  # the loader batch scoring uses: store, alias, version and scorer checks

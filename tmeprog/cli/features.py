@@ -10,13 +10,11 @@ from rich.table import Table
 
 from tmeprog.cli import common
 from tmeprog.cli.common import cell, emit_json, err, fail, load_input, out, say, warn
-from tmeprog.errors import TmeprogError
+from tmeprog.errors import InputError, TmeprogError
+from tmeprog.signatures import read_gmt
 
 
 def _user_signatures(paths: list[Path] | None) -> dict[str, list[str]]:
-    from tmeprog.errors import InputError
-    from tmeprog.signatures import read_gmt
-
     sigs: dict[str, list[str]] = {}
     for p in paths or []:
         for name, genes in read_gmt(p).items():
@@ -27,8 +25,6 @@ def _user_signatures(paths: list[Path] | None) -> dict[str, list[str]]:
 
 
 def _expression(cohort):
-    from tmeprog.errors import InputError
-
     if cohort.expression is None:
         raise InputError(f"cohort {cohort.name!r} has no gene expression (a clinical-only cohort "
                          "or a feature table); TME features need expression")
@@ -47,7 +43,7 @@ TUMOR_OPT = typer.Option(None, "--tumor/--no-tumor", help="quanTIseq's tumour mo
 def _block_options(cohort, deconvolution: str | None, pathways: str | None,
                    arrays: bool | None, tumor: bool | None) -> dict:
     """Extractor options for the fraction and pathway blocks of one cohort."""
-    from tmeprog.errors import InputError
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.features.deconvolution import cohort_options
 
     for flag, value, known in (("--deconvolution", deconvolution, ("quantiseq",)),
@@ -93,8 +89,9 @@ def features(
     ``--deconvolution quantiseq`` adds absolute cell fractions (frac_*, til_fraction,
     immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.features.extractor import TMEFeatureExtractor
-    from tmeprog.tables.tableio import check_output, table_format, write_table
+    from tmeprog.tables.tableio import check_output, table_format, write_table  # deferred: pandas
 
     try:
         table_format(output)
@@ -109,8 +106,6 @@ def features(
             expr = _expression(cohort)
             table = ext.fit(expr).transform(expr)
         if not table.notna().any().any():
-            from tmeprog.errors import InputError
-
             raise InputError(f"no TME feature could be computed for {cohort.name!r}: no "
                              f"signature has {coverage_threshold:.0%} of its genes in the "
                              f"data ({expr.shape[1]} genes); check that the columns are gene "
@@ -126,8 +121,7 @@ def features(
 
 def _with_stil(table, cohort, calibrate: bool):
     """Pass ``stil_pct`` through; optionally add ``til_density_stil_pct`` (calibrated)."""
-    from tmeprog.errors import InputError
-    from tmeprog.features.til import TILCalibrator
+    from tmeprog.features.til import TILCalibrator  # deferred: loads scikit-learn
 
     has = "stil_pct" in cohort.clinical.columns and cohort.clinical["stil_pct"].notna().any()
     if has:
@@ -157,6 +151,7 @@ def signatures_check(
     duplicates: str = common.DUPLICATES_OPT,
 ) -> None:
     """Gene coverage of every TME feature's signature in a cohort or expression file."""
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.features.extractor import TMEFeatureExtractor
 
     try:

@@ -33,8 +33,8 @@ def profile(
 
     Several --sample ids give one HTML page with a section each, one PNG each or one PDF.
     """
-    from tmeprog.report.profile import build_profiles
-    from tmeprog.report.profile_plot import FORMATS, write_profiles
+    from tmeprog.report.profile import build_profiles  # deferred: loads pandas
+    from tmeprog.report.profile_plot import FORMATS, write_profiles  # deferred: matplotlib
 
     try:
         suffix = output.suffix.lower().lstrip(".")
@@ -45,9 +45,10 @@ def profile(
         if fmt and suffix != kind:
             raise InputError(f"--format {kind} with output {str(output)!r}: name the output "
                              f"*.{kind}")
-        from tmeprog.tables.tableio import check_output
+        from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
         check_output(output, overwrite, "--output")  # exists / folder not writable: before work
+        # deferred: tmeprog.scoring loads pandas and scikit-learn
         from tmeprog.scoring.model import load_served_model
 
         served = load_served_model(model_uri, tracking_uri)

@@ -6,6 +6,13 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from tmeprog.cli import common
 from tmeprog.cli.common import emit_json, err, fail, note, out, warn
@@ -56,14 +63,7 @@ def score(
     OUT.failed.tsv), 2 usage or input error, 3 environment (disk, permissions, tracking
     server); no output is written on an error.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
+    # deferred: tmeprog.scoring loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.scoring import score_batch
 
     bar = Progress(TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(),

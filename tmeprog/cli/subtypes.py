@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from tmeprog.cli import common
-from tmeprog.errors import TmeprogError
+from tmeprog.errors import InputError, TmeprogError
 
 
 def _pct(x) -> str:
@@ -18,11 +18,11 @@ def _pct(x) -> str:
 
 def _compute(cohort, centring: str, variant: str, min_genes: int | None, signatures: bool):
     """Calls (and scores) of a cohort, the fitted caller and the signature coverage."""
-    import pandas as pd
+    import pandas as pd  # deferred: keeps `tmeprog --help` free of pandas
 
-    from tmeprog.errors import InputError
+    # deferred: tmeprog.features loads pandas and scikit-learn
     from tmeprog.features.subtypes import BreastSignatureScorer, SubtypeCaller, rs_group
-    from tmeprog.features.subtypes.reference import MIN_REFERENCE_SAMPLES
+    from tmeprog.features.subtypes.reference import MIN_REFERENCE_SAMPLES  # deferred: as above
 
     if cohort.expression is None:
         raise InputError(f"cohort {cohort.name!r} has no gene expression (a clinical-only cohort "
@@ -108,8 +108,9 @@ def subtypes(
     ``er_expression`` ...). The signature scores are research re-implementations, not the
     clinical assays.
     """
+    # deferred: tmeprog.features loads pandas and scikit-learn
     from tmeprog.features.subtypes.summary import subtype_summary
-    from tmeprog.tables.tableio import check_output, table_format, write_table
+    from tmeprog.tables.tableio import check_output, table_format, write_table  # deferred: pandas
 
     try:
         table_format(output)

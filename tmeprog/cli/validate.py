@@ -37,8 +37,9 @@ def validate(
     run tagged `validation`. Exit status 2 on bad input, 3 when the environment fails
     (nothing logged).
     """
+    # deferred: tmeprog.scoring loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.scoring.validate_run import log_validation
-    from tmeprog.scoring.validate_run import validate as run_validate
+    from tmeprog.scoring.validate_run import validate as run_validate  # deferred: as above
 
     if bootstrap < 0:
         fail("--bootstrap must be 0 or more replicates")

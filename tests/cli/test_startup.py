@@ -26,7 +26,8 @@ def test_help_loads_no_heavy_library():
 
 
 def test_the_probe_sees_a_heavy_library():
-    probe = PROBE.replace("from tmeprog.cli import app", "import pandas\nfrom tmeprog.cli import app")
+    probe = PROBE.replace("from tmeprog.cli import app",
+                          "import pandas\nfrom tmeprog.cli import app")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)
     assert "pandas" in json.loads(out.stdout.strip().splitlines()[-1])

@@ -14,8 +14,10 @@ import gzip
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import pandas as pd
+from SurvSet.data import SurvLoader
 
 from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
@@ -227,8 +229,6 @@ def probe_annotation(table: str) -> pd.Series:
     pandas.Series
         Indexed by the cohort's probe identifiers; ``attrs["source"]`` is the table's source line.
     """
-    from importlib import resources
-
     path = resources.files("tmeprog.cohorts").joinpath("data", table)
     with path.open("rb") as fh:
         raw = gzip.decompress(fh.read()).decode("utf-8")
@@ -249,8 +249,6 @@ def vdv_probe_ids() -> list[str]:
 
 def load_survset_table(survset_name: str) -> pd.DataFrame:
     """The raw SurvSet table of one data set."""
-    from SurvSet.data import SurvLoader
-
     return SurvLoader().load_dataset(ds_name=survset_name)["df"]
 
 

@@ -142,7 +142,8 @@ def _decode_message(exc: UnicodeDecodeError, args: Sequence[str]) -> str:
 
 def _mlflow_code(exc: BaseException) -> tuple[int, str] | None:
     try:
-        from mlflow.exceptions import MlflowException  # deferred: mlflow takes ~2 s to load
+        # deferred: mlflow takes over a second to load; only a failed command gets here
+        from mlflow.exceptions import MlflowException
     except ImportError:  # pragma: no cover - mlflow is a dependency
         return None
     if not isinstance(exc, MlflowException):

@@ -314,7 +314,7 @@ def _quiet_downloads():
 def report_run(run_id: str, out: Path, overwrite: bool = False,
                tracking_uri: str | None = None) -> Path:
     """Download a run's artifacts and write its HTML report to ``out``."""
-    import mlflow  # deferred: mlflow takes ~2 s to load; only a run's report needs it
+    import mlflow  # deferred: mlflow takes over a second to load; only a run's report needs it
     from mlflow.exceptions import MlflowException  # deferred: part of mlflow, as above
 
     check_store_exists(resolve_uri(tracking_uri))

@@ -92,7 +92,7 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
         A response or clinical-only model, a model without a training reference, a cohort
         without expression, unknown sample ids, or a sample lacking most model genes.
     """
-    from tmeprog.tracking.pyfunc import model_input  # deferred: pyfunc loads mlflow (~2 s)
+    from tmeprog.tracking.pyfunc import model_input  # deferred: pyfunc loads mlflow, over a second
 
     _check_model(scorer)
     if cohort.expression is None:

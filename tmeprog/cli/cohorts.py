@@ -37,22 +37,18 @@ def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 
 
 @cohorts_app.command("show")
+@common.input_options("clinical", "scale", "orientation", "annotation", "kind",
+                      "allow_missing_covariates")
 def cohorts_show(
     name: str = typer.Argument(..., help="Cohort name or file path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    clinical: str = common.CLINICAL_OPT,
-    scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT,
-    kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    **inputs,
 ) -> None:
     """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
     from tmeprog.pipeline.assemble import auto_endpoint  # deferred: loads pandas
 
     try:
-        cohort = load_input(name, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates)
+        cohort = load_input(name, **inputs)
         info = cohort.summary()
     except TmeprogError as exc:
         fail(exc)

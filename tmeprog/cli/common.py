@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -72,6 +74,34 @@ ALLOW_MISSING_OPT = typer.Option(False, "--allow-missing-covariates",
                                  help="Accept samples without a clinical row and clinical cells "
                                       "that cannot be read: their covariates are imputed and "
                                       "counted (default: an error).")
+
+#: The options above, by parameter name: (type, option).
+INPUT_OPTIONS = {"clinical": (str, CLINICAL_OPT), "scale": (str, SCALE_OPT),
+                 "orientation": (str, ORIENT_OPT), "annotation": (str, ANNOT_OPT),
+                 "kind": (str, KIND_OPT), "allow_missing_covariates": (bool, ALLOW_MISSING_OPT),
+                 "duplicates": (str, DUPLICATES_OPT)}
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def input_options(*names: str) -> Callable[[Command], Command]:
+    """Give a command the options ``names`` of :data:`INPUT_OPTIONS` (default: all of them).
+
+    The command takes them as ``**inputs`` and passes them on by name (to :func:`load_input`,
+    or to the function that reads the file); its help lists them after its own options.
+    """
+    def add(command: Command) -> Command:
+        sig = inspect.signature(command, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
+                                   default=option)
+                 for n in names or INPUT_OPTIONS for kind, option in [INPUT_OPTIONS[n]]]
+        command.__signature__ = sig.replace(parameters=own + extra)
+        return command
+
+    return add
+
+
 def _say_store(value: str | None) -> str | None:
     """Print which tracking store the command uses (stderr), check that a tracking server
     answers (before any work), then pass the option on."""

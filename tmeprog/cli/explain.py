@@ -51,6 +51,8 @@ def _check_patients(patients: list[str], frame, source: str) -> None:
                          f"({len(ids)} samples, e.g. {some}); nothing was written")
 
 
+@common.input_options("clinical", "scale", "orientation", "annotation", "kind",
+                      "allow_missing_covariates")
 def explain(
     model_uri: str = typer.Argument(..., help="MLflow model URI (runs:/, models:/ or a path)."),
     input: str = typer.Argument(..., help="Cohort name or expression/feature file."),
@@ -65,10 +67,7 @@ def explain(
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for forests."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
     tracking_uri: str = common.TRACKING_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    **inputs,
 ) -> None:
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
     from tmeprog.explain import explain_scorer, write_shap_table  # deferred: loads pandas
@@ -90,13 +89,12 @@ def explain(
             scorer = load_served_model(model_uri, tracking_uri).scorer
         except InputError as exc:
             raise InputError(f"cannot load model {model_uri!r}: {exc}") from None
-        frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind,
-                                   allow_missing_covariates))
+        frame = _frame(load_input(input, **inputs))
         _check_patients(patient or [], frame, input)
         bg = None
         if background is not None:
-            bg = _frame(load_input(background, clinical=None, scale=scale,
-                                   orientation=orientation, annotation=annotation, kind=kind))
+            bg = _frame(load_input(background, **{**inputs, "clinical": None,
+                                                  "allow_missing_covariates": False}))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = explain_scorer(scorer, frame, bg, n_jobs=jobs)

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli import common
-from tmeprog.cli.common import cell, emit_json, err, fail, load_input, out, say, warn
+from tmeprog.cli.common import cell, emit_json, err, fail, input_options, load_input, out, say, warn
 from tmeprog.errors import InputError, TmeprogError
 from tmeprog.signatures import read_gmt
 
@@ -64,6 +63,20 @@ def _block_options(cohort, deconvolution: str | None, pathways: str | None,
     return opts
 
 
+def _extractor(cohort, signatures: list[Path] | None, coverage_threshold: float,
+               deconvolution: str | None, pathways: str | None, arrays: bool | None,
+               tumor: bool | None, **options):
+    """The (unfitted) TME extractor of the command's options for one cohort."""
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
+    from tmeprog.features.extractor import TMEFeatureExtractor
+
+    return TMEFeatureExtractor(coverage_threshold=coverage_threshold,
+                               extra_signatures=_user_signatures(signatures) or None,
+                               **_block_options(cohort, deconvolution, pathways, arrays, tumor),
+                               **options)
+
+
+@input_options()
 def features(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
@@ -77,11 +90,7 @@ def features(
                                        "stromal TIL % on this cohort's stil_pct (isotonic)."),
     deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """Write the TME feature table (samples x features) of a cohort or expression file.
 
@@ -89,18 +98,14 @@ def features(
     ``--deconvolution quantiseq`` adds absolute cell fractions (frac_*, til_fraction,
     immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
-    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
-    from tmeprog.features.extractor import TMEFeatureExtractor
     from tmeprog.tables.tableio import check_output, table_format, write_table  # deferred: pandas
 
     try:
         table_format(output)
         check_output(output, overwrite, "--output")
-        cohort = load_input(input, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates, duplicates)
-        ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
-                                  extra_signatures=_user_signatures(signatures) or None,
-                                  **_block_options(cohort, deconvolution, pathways, arrays, tumor))
+        cohort = load_input(input, **inputs)
+        ext = _extractor(cohort, signatures, coverage_threshold, deconvolution, pathways, arrays,
+                         tumor, method=method)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             expr = _expression(cohort)
@@ -137,6 +142,7 @@ def _with_stil(table, cohort, calibrate: bool):
     return table
 
 
+@input_options()
 def signatures_check(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -144,22 +150,13 @@ def signatures_check(
     coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
     deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """Gene coverage of every TME feature's signature in a cohort or expression file."""
-    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
-    from tmeprog.features.extractor import TMEFeatureExtractor
-
     try:
-        cohort = load_input(input, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates, duplicates)
-        ext = TMEFeatureExtractor(coverage_threshold=coverage_threshold,
-                                  extra_signatures=_user_signatures(signatures) or None,
-                                  **_block_options(cohort, deconvolution, pathways, arrays, tumor))
+        cohort = load_input(input, **inputs)
+        ext = _extractor(cohort, signatures, coverage_threshold, deconvolution, pathways, arrays,
+                         tumor)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ext.fit(_expression(cohort))

@@ -11,6 +11,8 @@ from tmeprog.cli.common import fail, load_input, say, warn
 from tmeprog.errors import InputError, TmeprogError
 
 
+@common.input_options("clinical", "scale", "orientation", "annotation",
+                      "allow_missing_covariates", "duplicates")
 def profile(
     model_uri: str = typer.Argument(..., help="Model URI, e.g. "
                                               "models:/tmeprog-prognosis@champion."),
@@ -21,11 +23,7 @@ def profile(
                                                    "output's suffix)."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
     tracking_uri: str = common.TRACKING_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """Write a patient's TME profile: TME percentiles against the model's training patients
     by compartment, subtype, predicted survival beside the observed survival of the patient's
@@ -52,9 +50,7 @@ def profile(
         from tmeprog.scoring.model import load_served_model
 
         served = load_served_model(model_uri, tracking_uri)
-        cohort = load_input(input, clinical, scale, orientation, annotation,
-                            allow_missing_covariates=allow_missing_covariates,
-                            duplicates=duplicates)
+        cohort = load_input(input, **inputs)
         profiles = build_profiles(served.scorer, cohort, list(sample))
         paths = write_profiles(profiles, output, kind, model_uri=model_uri,
                                overwrite=overwrite)

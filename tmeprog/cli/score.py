@@ -19,6 +19,8 @@ from tmeprog.cli.common import emit_json, err, fail, note, out, warn
 from tmeprog.errors import TmeprogError
 
 
+@common.input_options("clinical", "allow_missing_covariates", "duplicates", "scale",
+                      "orientation")
 def score(
     input: str = typer.Argument(..., help="Cohort name, expression file (.parquet/.tsv/.csv, "
                                           "streamed), folder of parquet parts or feature "
@@ -26,9 +28,6 @@ def score(
     model: str = typer.Option(..., "--model", "-m", help="Model URI, e.g. "
                                                          "models:/tmeprog-prognosis@champion."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
-    clinical: str = common.CLINICAL_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
     chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
                                                               "~96 MiB of input, <= 2,000; "
                                                               "whole parquet row groups)."),
@@ -49,10 +48,9 @@ def score(
                                                                 "list failures and reasons in "
                                                                 "OUT.failed.tsv."),
     tracking_uri: str = common.TRACKING_OPT,
-    scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    **inputs,
 ) -> None:
     """Score every sample of a cohort or file with a registered model.
 
@@ -76,13 +74,10 @@ def score(
 
     try:
         with bar:
-            res = score_batch(model, input, output, clinical=clinical, chunk_size=chunk_size,
-                              engine=engine, scheduler=scheduler, workers=workers,
-                              overwrite=overwrite, resume=resume, keep_going=keep_going,
-                              tracking_uri=tracking_uri, scale=scale, orientation=orientation,
-                              allow_missing_covariates=allow_missing_covariates,
-                              duplicates=duplicates,
-                              progress=progress)
+            res = score_batch(model, input, output, chunk_size=chunk_size, engine=engine,
+                              scheduler=scheduler, workers=workers, overwrite=overwrite,
+                              resume=resume, keep_going=keep_going, tracking_uri=tracking_uri,
+                              progress=progress, **inputs)
     except TmeprogError as exc:
         fail(exc)
     if as_json:

@@ -81,6 +81,8 @@ def _print(summary: dict, coverage, name: str) -> None:
             for k, r in coverage.iterrows()))
 
 
+@common.input_options("clinical", "scale", "orientation", "annotation",
+                      "allow_missing_covariates", "duplicates")
 def subtypes(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     output: Path = typer.Option(..., "-o", "--output", help="Per-sample calls: .parquet, .tsv "
@@ -96,10 +98,7 @@ def subtypes(
                                          "signatures."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT, annotation: str = common.ANNOT_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """PAM50 subtypes, receptor status from expression and breast prognostic scores.
 
@@ -115,9 +114,7 @@ def subtypes(
     try:
         table_format(output)
         check_output(output, overwrite, "--output")
-        cohort = common.load_input(input, clinical, scale, orientation, annotation,
-                                   allow_missing_covariates=allow_missing_covariates,
-                                   duplicates=duplicates)
+        cohort = common.load_input(input, **inputs)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             calls, caller, coverage = _compute(cohort, centring, variant, min_genes, signatures)

@@ -5,12 +5,18 @@ Each command group lives in its own module and is registered here.
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+import threading
+
 import typer
 
 from tmeprog.cli.cohorts import cohorts_app
 from tmeprog.cli.convert import convert
 from tmeprog.cli.explain import explain
 from tmeprog.cli.features import features, signatures_check
+from tmeprog.cli.handler import run
 from tmeprog.cli.models import models
 from tmeprog.cli.profile import profile
 from tmeprog.cli.score import score
@@ -40,18 +46,11 @@ def main() -> None:
     work is done. Exit handlers still run (e.g. MLflow ending an active run) and output is
     flushed; while another non-daemon thread is alive, Python exits the usual way.
     """
-    from tmeprog.cli.handler import run
-
     leave(run(app))
 
 
 def leave(code: object) -> None:
     """Exit with ``code`` (as ``sys.exit`` does) after running exit handlers and flushing."""
-    import atexit
-    import os
-    import sys
-    import threading
-
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()
            if t is not threading.main_thread()):
         sys.exit(code)

@@ -16,6 +16,7 @@ cohorts_app = typer.Typer(no_args_is_help=True, help="List, inspect and fetch co
 @cohorts_app.command("list")
 def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List every registered cohort (bundled offline ones and downloadable ones)."""
+    # deferred: the cohort registry loads pandas, kept out of `tmeprog --help`
     from tmeprog.cohorts.registry import cohort_names, describe
 
     try:
@@ -36,22 +37,18 @@ def cohorts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 
 
 @cohorts_app.command("show")
+@common.input_options("clinical", "scale", "orientation", "annotation", "kind",
+                      "allow_missing_covariates")
 def cohorts_show(
     name: str = typer.Argument(..., help="Cohort name or file path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    clinical: str = common.CLINICAL_OPT,
-    scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT,
-    kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    **inputs,
 ) -> None:
     """Show one cohort: sizes, clinical covariates, what each endpoint is, provenance."""
-    from tmeprog.pipeline.assemble import auto_endpoint
+    from tmeprog.pipeline.assemble import auto_endpoint  # deferred: loads pandas
 
     try:
-        cohort = load_input(name, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates)
+        cohort = load_input(name, **inputs)
         info = cohort.summary()
     except TmeprogError as exc:
         fail(exc)
@@ -80,7 +77,7 @@ def cohorts_show(
 @cohorts_app.command("fetch")
 def cohorts_fetch(name: str = typer.Argument(..., help="Downloadable cohort name.")) -> None:
     """Download a public cohort into the cache folder (TMEPROG_DATA_DIR, default ./data)."""
-    from tmeprog.cohorts.registry import get_entry
+    from tmeprog.cohorts.registry import get_entry  # deferred: the registry loads pandas
 
     try:
         entry = get_entry(name)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
+
+from tmeprog.cli.exit_codes import USAGE
+from tmeprog.cli.handler import classify
+from tmeprog.tracking.reachable import check_reachable
+from tmeprog.tracking.store import tracking_uri
 
 out = Console()
 err = Console(stderr=True)
@@ -17,9 +25,6 @@ err = Console(stderr=True)
 def fail(exc: Exception | str) -> NoReturn:
     """Print one clear error line on stderr and exit: status 2 for a usage or input error,
     3 when the environment failed (:mod:`tmeprog.cli.exit_codes`)."""
-    from tmeprog.cli.exit_codes import USAGE
-    from tmeprog.cli.handler import classify
-
     code, message = (USAGE, exc) if isinstance(exc, str) else classify(exc)
     err.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=code)
@@ -40,10 +45,8 @@ def say(text: object, console: Console | None = None) -> None:
     (console or out).print(str(text), highlight=False, markup=False)
 
 
-def cell(text: object):
+def cell(text: object) -> Text:
     """A table cell shown as written (``[x]`` in a name is not markup)."""
-    from rich.text import Text
-
     return Text(str(text))
 
 
@@ -71,16 +74,39 @@ ALLOW_MISSING_OPT = typer.Option(False, "--allow-missing-covariates",
                                  help="Accept samples without a clinical row and clinical cells "
                                       "that cannot be read: their covariates are imputed and "
                                       "counted (default: an error).")
+
+#: The options above, by parameter name: (type, option).
+INPUT_OPTIONS = {"clinical": (str, CLINICAL_OPT), "scale": (str, SCALE_OPT),
+                 "orientation": (str, ORIENT_OPT), "annotation": (str, ANNOT_OPT),
+                 "kind": (str, KIND_OPT), "allow_missing_covariates": (bool, ALLOW_MISSING_OPT),
+                 "duplicates": (str, DUPLICATES_OPT)}
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def input_options(*names: str) -> Callable[[Command], Command]:
+    """Give a command the options ``names`` of :data:`INPUT_OPTIONS` (default: all of them).
+
+    The command takes them as ``**inputs`` and passes them on by name (to :func:`load_input`,
+    or to the function that reads the file); its help lists them after its own options.
+    """
+    def add(command: Command) -> Command:
+        sig = inspect.signature(command, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
+                                   default=option)
+                 for n in names or INPUT_OPTIONS for kind, option in [INPUT_OPTIONS[n]]]
+        command.__signature__ = sig.replace(parameters=own + extra)
+        return command
+
+    return add
+
+
 def _say_store(value: str | None) -> str | None:
     """Print which tracking store the command uses (stderr), check that a tracking server
     answers (before any work), then pass the option on."""
-    import sys
-
     if any(a in ("--help", "-h") for a in sys.argv):
         return value
-    from tmeprog.tracking.reachable import check_reachable
-    from tmeprog.tracking.store import tracking_uri
-
     uri = tracking_uri(value)
     err.print(f"tracking store: {uri}", highlight=False, markup=False)
     check_reachable(uri)
@@ -98,6 +124,7 @@ def load_input(name: str, clinical: str | None = None, scale: str | None = None,
                kind: str = "expression", allow_missing_covariates: bool = False,
                duplicates: str = "error"):
     """Load a cohort by name or path, passing file options only when they were given."""
+    # deferred: tmeprog.cohorts loads pandas, kept out of `tmeprog --help`
     from tmeprog.cohorts import load_cohort
 
     kwargs = {k: v for k, v in {"clinical": clinical, "scale": scale,

@@ -13,7 +13,7 @@ from tmeprog.errors import InputError, TmeprogError
 
 
 def _frame(cohort):
-    import pandas as pd
+    import pandas as pd  # deferred: keeps `tmeprog --help` free of pandas
 
     table = cohort.expression if cohort.expression is not None else cohort.features
     if table is None:
@@ -26,8 +26,8 @@ def _frame(cohort):
 def _check_figures(folder: Path, patients: list[str], overwrite: bool) -> None:
     """Refuse, before any work, a figures folder that cannot be written or already holds
     figures (without --overwrite)."""
-    from tmeprog.explain.plots import figure_name
-    from tmeprog.tables.tableio import check_output
+    from tmeprog.explain.plots import figure_name  # deferred: plots load matplotlib
+    from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
     check_output(folder, overwrite, "--figures", folder=True)
     if overwrite or not folder.is_dir():
@@ -51,6 +51,8 @@ def _check_patients(patients: list[str], frame, source: str) -> None:
                          f"({len(ids)} samples, e.g. {some}); nothing was written")
 
 
+@common.input_options("clinical", "scale", "orientation", "annotation", "kind",
+                      "allow_missing_covariates")
 def explain(
     model_uri: str = typer.Argument(..., help="MLflow model URI (runs:/, models:/ or a path)."),
     input: str = typer.Argument(..., help="Cohort name or expression/feature file."),
@@ -65,15 +67,12 @@ def explain(
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for forests."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
     tracking_uri: str = common.TRACKING_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
+    **inputs,
 ) -> None:
     """Explain a logged model: SHAP value of every sample x model feature, as parquet."""
-    from tmeprog.explain import explain_scorer, write_shap_table
-    from tmeprog.explain.plots import save_figures
-    from tmeprog.tables.tableio import check_output
+    from tmeprog.explain import explain_scorer, write_shap_table  # deferred: loads pandas
+    from tmeprog.explain.plots import save_figures  # deferred: plots load matplotlib
+    from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
     try:
         if output.suffix.lower() != ".parquet":
@@ -83,19 +82,19 @@ def explain(
             raise InputError("--patient draws a waterfall figure: give --figures FOLDER too")
         if figures is not None:
             _check_figures(figures, patient or [], overwrite)
+        # deferred: tmeprog.scoring loads pandas and scikit-learn
         from tmeprog.scoring.model import load_served_model
 
         try:  # the loader batch scoring uses: store, alias, version and scorer checks
             scorer = load_served_model(model_uri, tracking_uri).scorer
         except InputError as exc:
             raise InputError(f"cannot load model {model_uri!r}: {exc}") from None
-        frame = _frame(load_input(input, clinical, scale, orientation, annotation, kind,
-                                   allow_missing_covariates))
+        frame = _frame(load_input(input, **inputs))
         _check_patients(patient or [], frame, input)
         bg = None
         if background is not None:
-            bg = _frame(load_input(background, clinical=None, scale=scale,
-                                   orientation=orientation, annotation=annotation, kind=kind))
+            bg = _frame(load_input(background, **{**inputs, "clinical": None,
+                                                  "allow_missing_covariates": False}))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = explain_scorer(scorer, frame, bg, n_jobs=jobs)

@@ -8,15 +8,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tmeprog.cli import common
-from tmeprog.cli.common import cell, emit_json, err, fail, load_input, out, say, warn
-from tmeprog.errors import TmeprogError
+from tmeprog.cli.common import cell, emit_json, err, fail, input_options, load_input, out, say, warn
+from tmeprog.errors import InputError, TmeprogError
+from tmeprog.signatures import read_gmt
 
 
 def _user_signatures(paths: list[Path] | None) -> dict[str, list[str]]:
-    from tmeprog.errors import InputError
-    from tmeprog.signatures import read_gmt
-
     sigs: dict[str, list[str]] = {}
     for p in paths or []:
         for name, genes in read_gmt(p).items():
@@ -27,8 +24,6 @@ def _user_signatures(paths: list[Path] | None) -> dict[str, list[str]]:
 
 
 def _expression(cohort):
-    from tmeprog.errors import InputError
-
     if cohort.expression is None:
         raise InputError(f"cohort {cohort.name!r} has no gene expression (a clinical-only cohort "
                          "or a feature table); TME features need expression")
@@ -47,7 +42,7 @@ TUMOR_OPT = typer.Option(None, "--tumor/--no-tumor", help="quanTIseq's tumour mo
 def _block_options(cohort, deconvolution: str | None, pathways: str | None,
                    arrays: bool | None, tumor: bool | None) -> dict:
     """Extractor options for the fraction and pathway blocks of one cohort."""
-    from tmeprog.errors import InputError
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.features.deconvolution import cohort_options
 
     for flag, value, known in (("--deconvolution", deconvolution, ("quantiseq",)),
@@ -68,6 +63,20 @@ def _block_options(cohort, deconvolution: str | None, pathways: str | None,
     return opts
 
 
+def _extractor(cohort, signatures: list[Path] | None, coverage_threshold: float,
+               deconvolution: str | None, pathways: str | None, arrays: bool | None,
+               tumor: bool | None, **options):
+    """The (unfitted) TME extractor of the command's options for one cohort."""
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
+    from tmeprog.features.extractor import TMEFeatureExtractor
+
+    return TMEFeatureExtractor(coverage_threshold=coverage_threshold,
+                               extra_signatures=_user_signatures(signatures) or None,
+                               **_block_options(cohort, deconvolution, pathways, arrays, tumor),
+                               **options)
+
+
+@input_options()
 def features(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
@@ -81,11 +90,7 @@ def features(
                                        "stromal TIL % on this cohort's stil_pct (isotonic)."),
     deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """Write the TME feature table (samples x features) of a cohort or expression file.
 
@@ -93,24 +98,19 @@ def features(
     ``--deconvolution quantiseq`` adds absolute cell fractions (frac_*, til_fraction,
     immune_fraction); ``--pathways progeny`` adds PROGENy activities (progeny_*).
     """
-    from tmeprog.features.extractor import TMEFeatureExtractor
-    from tmeprog.tables.tableio import check_output, table_format, write_table
+    from tmeprog.tables.tableio import check_output, table_format, write_table  # deferred: pandas
 
     try:
         table_format(output)
         check_output(output, overwrite, "--output")
-        cohort = load_input(input, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates, duplicates)
-        ext = TMEFeatureExtractor(method=method, coverage_threshold=coverage_threshold,
-                                  extra_signatures=_user_signatures(signatures) or None,
-                                  **_block_options(cohort, deconvolution, pathways, arrays, tumor))
+        cohort = load_input(input, **inputs)
+        ext = _extractor(cohort, signatures, coverage_threshold, deconvolution, pathways, arrays,
+                         tumor, method=method)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             expr = _expression(cohort)
             table = ext.fit(expr).transform(expr)
         if not table.notna().any().any():
-            from tmeprog.errors import InputError
-
             raise InputError(f"no TME feature could be computed for {cohort.name!r}: no "
                              f"signature has {coverage_threshold:.0%} of its genes in the "
                              f"data ({expr.shape[1]} genes); check that the columns are gene "
@@ -126,8 +126,7 @@ def features(
 
 def _with_stil(table, cohort, calibrate: bool):
     """Pass ``stil_pct`` through; optionally add ``til_density_stil_pct`` (calibrated)."""
-    from tmeprog.errors import InputError
-    from tmeprog.features.til import TILCalibrator
+    from tmeprog.features.til import TILCalibrator  # deferred: loads scikit-learn
 
     has = "stil_pct" in cohort.clinical.columns and cohort.clinical["stil_pct"].notna().any()
     if has:
@@ -143,6 +142,7 @@ def _with_stil(table, cohort, calibrate: bool):
     return table
 
 
+@input_options()
 def signatures_check(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -150,21 +150,13 @@ def signatures_check(
     coverage_threshold: float = typer.Option(0.5, help="Minimum gene coverage per feature."),
     deconvolution: str | None = DECONV_OPT, pathways: str | None = PATHWAYS_OPT,
     arrays: bool | None = ARRAYS_OPT, tumor: bool | None = TUMOR_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT, kind: str = common.KIND_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """Gene coverage of every TME feature's signature in a cohort or expression file."""
-    from tmeprog.features.extractor import TMEFeatureExtractor
-
     try:
-        cohort = load_input(input, clinical, scale, orientation, annotation, kind,
-                            allow_missing_covariates, duplicates)
-        ext = TMEFeatureExtractor(coverage_threshold=coverage_threshold,
-                                  extra_signatures=_user_signatures(signatures) or None,
-                                  **_block_options(cohort, deconvolution, pathways, arrays, tumor))
+        cohort = load_input(input, **inputs)
+        ext = _extractor(cohort, signatures, coverage_threshold, deconvolution, pathways, arrays,
+                         tumor)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ext.fit(_expression(cohort))

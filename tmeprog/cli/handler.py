@@ -18,7 +18,11 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import typer
+
 from tmeprog.cli import exit_codes as codes
+from tmeprog.errors import DownloadError, EnvironmentFault, InputError, TmeprogError
+from tmeprog.tables.textio import detect_encoding
 
 #: Phrases of database and network errors that are the machine's fault.
 ENVIRONMENT_PHRASES = ("database or disk is full", "disk i/o error", "readonly database",
@@ -102,9 +106,6 @@ ENCODING_NAMES = {"cp1252": "Windows-1252 / latin-1", "latin-1": "latin-1",
 
 def _detected(head: bytes) -> str:
     """What the bytes look like, in words."""
-    from tmeprog.errors import InputError
-    from tmeprog.tables.textio import detect_encoding
-
     try:
         enc = detect_encoding(head)
     except InputError:
@@ -141,6 +142,7 @@ def _decode_message(exc: UnicodeDecodeError, args: Sequence[str]) -> str:
 
 def _mlflow_code(exc: BaseException) -> tuple[int, str] | None:
     try:
+        # deferred: mlflow takes over a second to load; only a failed command gets here
         from mlflow.exceptions import MlflowException
     except ImportError:  # pragma: no cover - mlflow is a dependency
         return None
@@ -173,8 +175,6 @@ def classify(exc: BaseException, args: Sequence[str] = ()) -> tuple[int, str]:
     tuple of (int, str)
         The status (:mod:`tmeprog.cli.exit_codes`) and the message, without ``error:``.
     """
-    from tmeprog.errors import DownloadError, EnvironmentFault, TmeprogError
-
     if isinstance(exc, KeyboardInterrupt):
         return codes.INTERRUPTED, "interrupted"
     if isinstance(exc, Terminated):
@@ -258,8 +258,6 @@ def run(command: Callable[..., object], args: Sequence[str] | None = None,
     int
         The exit status (:mod:`tmeprog.cli.exit_codes`).
     """
-    import typer
-
     args = list(sys.argv[1:] if args is None else args)
     try:
         with _Signals():

@@ -12,6 +12,7 @@ def models(json_out: bool = typer.Option(False, "--json", help="Print one JSON d
            quick: bool = typer.Option(False, "--quick", help="The smoke-run settings.")) -> None:
     """List the model families a pipeline can compare, with the hyperparameters and grids a
     config may override under [models.params.<family>] and [models.grids.<family>]."""
+    # deferred: tmeprog.models loads scikit-learn, kept out of `tmeprog --help`
     from tmeprog.models.families import describe_families
 
     recs = describe_families(quick)

@@ -11,6 +11,8 @@ from tmeprog.cli.common import fail, load_input, say, warn
 from tmeprog.errors import InputError, TmeprogError
 
 
+@common.input_options("clinical", "scale", "orientation", "annotation",
+                      "allow_missing_covariates", "duplicates")
 def profile(
     model_uri: str = typer.Argument(..., help="Model URI, e.g. "
                                               "models:/tmeprog-prognosis@champion."),
@@ -21,11 +23,7 @@ def profile(
                                                    "output's suffix)."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
     tracking_uri: str = common.TRACKING_OPT,
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
-    annotation: str = common.ANNOT_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """Write a patient's TME profile: TME percentiles against the model's training patients
     by compartment, subtype, predicted survival beside the observed survival of the patient's
@@ -33,8 +31,8 @@ def profile(
 
     Several --sample ids give one HTML page with a section each, one PNG each or one PDF.
     """
-    from tmeprog.report.profile import build_profiles
-    from tmeprog.report.profile_plot import FORMATS, write_profiles
+    from tmeprog.report.profile import build_profiles  # deferred: loads pandas
+    from tmeprog.report.profile_plot import FORMATS, write_profiles  # deferred: matplotlib
 
     try:
         suffix = output.suffix.lower().lstrip(".")
@@ -45,15 +43,14 @@ def profile(
         if fmt and suffix != kind:
             raise InputError(f"--format {kind} with output {str(output)!r}: name the output "
                              f"*.{kind}")
-        from tmeprog.tables.tableio import check_output
+        from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
         check_output(output, overwrite, "--output")  # exists / folder not writable: before work
+        # deferred: tmeprog.scoring loads pandas and scikit-learn
         from tmeprog.scoring.model import load_served_model
 
         served = load_served_model(model_uri, tracking_uri)
-        cohort = load_input(input, clinical, scale, orientation, annotation,
-                            allow_missing_covariates=allow_missing_covariates,
-                            duplicates=duplicates)
+        cohort = load_input(input, **inputs)
         profiles = build_profiles(served.scorer, cohort, list(sample))
         paths = write_profiles(profiles, output, kind, model_uri=model_uri,
                                overwrite=overwrite)

@@ -6,12 +6,21 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from tmeprog.cli import common
 from tmeprog.cli.common import emit_json, err, fail, note, out, warn
 from tmeprog.errors import TmeprogError
 
 
+@common.input_options("clinical", "allow_missing_covariates", "duplicates", "scale",
+                      "orientation")
 def score(
     input: str = typer.Argument(..., help="Cohort name, expression file (.parquet/.tsv/.csv, "
                                           "streamed), folder of parquet parts or feature "
@@ -19,9 +28,6 @@ def score(
     model: str = typer.Option(..., "--model", "-m", help="Model URI, e.g. "
                                                          "models:/tmeprog-prognosis@champion."),
     output: Path = typer.Option(..., "-o", "--output", help="Output .parquet, .tsv or .csv."),
-    clinical: str = common.CLINICAL_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
     chunk_size: int = typer.Option(None, "--chunk-size", help="Samples per chunk (default: "
                                                               "~96 MiB of input, <= 2,000; "
                                                               "whole parquet row groups)."),
@@ -42,10 +48,9 @@ def score(
                                                                 "list failures and reasons in "
                                                                 "OUT.failed.tsv."),
     tracking_uri: str = common.TRACKING_OPT,
-    scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    **inputs,
 ) -> None:
     """Score every sample of a cohort or file with a registered model.
 
@@ -56,14 +61,7 @@ def score(
     OUT.failed.tsv), 2 usage or input error, 3 environment (disk, permissions, tracking
     server); no output is written on an error.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
+    # deferred: tmeprog.scoring loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.scoring import score_batch
 
     bar = Progress(TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(),
@@ -76,13 +74,10 @@ def score(
 
     try:
         with bar:
-            res = score_batch(model, input, output, clinical=clinical, chunk_size=chunk_size,
-                              engine=engine, scheduler=scheduler, workers=workers,
-                              overwrite=overwrite, resume=resume, keep_going=keep_going,
-                              tracking_uri=tracking_uri, scale=scale, orientation=orientation,
-                              allow_missing_covariates=allow_missing_covariates,
-                              duplicates=duplicates,
-                              progress=progress)
+            res = score_batch(model, input, output, chunk_size=chunk_size, engine=engine,
+                              scheduler=scheduler, workers=workers, overwrite=overwrite,
+                              resume=resume, keep_going=keep_going, tracking_uri=tracking_uri,
+                              progress=progress, **inputs)
     except TmeprogError as exc:
         fail(exc)
     if as_json:

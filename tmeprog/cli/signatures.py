@@ -7,6 +7,7 @@ from rich.table import Table
 
 from tmeprog.cli.common import emit_json, fail, out
 from tmeprog.errors import TmeprogError
+from tmeprog.signatures import load_catalogue
 
 signatures_app = typer.Typer(no_args_is_help=True, help="List the cited gene signatures "
                              "and methods.")
@@ -19,8 +20,6 @@ def signatures_list(
                                            help="Only this compartment (e.g. immune)."),
 ) -> None:
     """List every bundled signature: name, compartment, number of genes, reference."""
-    from tmeprog.signatures import load_catalogue
-
     try:
         cat = load_catalogue()
         names = cat.names(compartment)
@@ -55,6 +54,7 @@ def signatures_methods(
                                                                "deconvolution or activity."),
 ) -> None:
     """List the scoring, deconvolution and pathway-activity methods with their references."""
+    # deferred: tmeprog.features loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.features.registry import methods
 
     try:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from tmeprog.cli import common
-from tmeprog.errors import TmeprogError
+from tmeprog.errors import InputError, TmeprogError
 
 
 def _pct(x) -> str:
@@ -18,11 +18,11 @@ def _pct(x) -> str:
 
 def _compute(cohort, centring: str, variant: str, min_genes: int | None, signatures: bool):
     """Calls (and scores) of a cohort, the fitted caller and the signature coverage."""
-    import pandas as pd
+    import pandas as pd  # deferred: keeps `tmeprog --help` free of pandas
 
-    from tmeprog.errors import InputError
+    # deferred: tmeprog.features loads pandas and scikit-learn
     from tmeprog.features.subtypes import BreastSignatureScorer, SubtypeCaller, rs_group
-    from tmeprog.features.subtypes.reference import MIN_REFERENCE_SAMPLES
+    from tmeprog.features.subtypes.reference import MIN_REFERENCE_SAMPLES  # deferred: as above
 
     if cohort.expression is None:
         raise InputError(f"cohort {cohort.name!r} has no gene expression (a clinical-only cohort "
@@ -81,6 +81,8 @@ def _print(summary: dict, coverage, name: str) -> None:
             for k, r in coverage.iterrows()))
 
 
+@common.input_options("clinical", "scale", "orientation", "annotation",
+                      "allow_missing_covariates", "duplicates")
 def subtypes(
     input: str = typer.Argument(..., help="Cohort name or expression file."),
     output: Path = typer.Option(..., "-o", "--output", help="Per-sample calls: .parquet, .tsv "
@@ -96,10 +98,7 @@ def subtypes(
                                          "signatures."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    clinical: str = common.CLINICAL_OPT, scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT, annotation: str = common.ANNOT_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
+    **inputs,
 ) -> None:
     """PAM50 subtypes, receptor status from expression and breast prognostic scores.
 
@@ -108,15 +107,14 @@ def subtypes(
     ``er_expression`` ...). The signature scores are research re-implementations, not the
     clinical assays.
     """
+    # deferred: tmeprog.features loads pandas and scikit-learn
     from tmeprog.features.subtypes.summary import subtype_summary
-    from tmeprog.tables.tableio import check_output, table_format, write_table
+    from tmeprog.tables.tableio import check_output, table_format, write_table  # deferred: pandas
 
     try:
         table_format(output)
         check_output(output, overwrite, "--output")
-        cohort = common.load_input(input, clinical, scale, orientation, annotation,
-                                   allow_missing_covariates=allow_missing_covariates,
-                                   duplicates=duplicates)
+        cohort = common.load_input(input, **inputs)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             calls, caller, coverage = _compute(cohort, centring, variant, min_genes, signatures)

@@ -29,9 +29,11 @@ def train(
                                       "on another task or endpoint."),
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
-    from tmeprog.pipeline.config import load_config
+    from tmeprog.pipeline.config import load_config  # deferred: pydantic takes ~80 ms to load
+
+    # deferred: the training pipeline loads pandas, kept out of `tmeprog --help`
     from tmeprog.pipeline.train import SPEC_SETS
-    from tmeprog.pipeline.train import train as run_train
+    from tmeprog.pipeline.train import train as run_train  # deferred: as above
 
     try:
         cfg = load_config(config)
@@ -73,8 +75,8 @@ def report(
     tracking_uri: str = TRACKING_OPT,
 ) -> None:
     """Write a self-contained HTML report of a training run."""
-    from tmeprog.report.html import report_run
-    from tmeprog.tables.tableio import check_output
+    from tmeprog.report.html import report_run  # deferred: the report loads pandas
+    from tmeprog.tables.tableio import check_output  # deferred: tableio loads pandas
 
     try:
         check_output(output, overwrite, "--output")

@@ -14,6 +14,7 @@ import typer
 
 from tmeprog.cli.common import fail, out
 from tmeprog.cli.handler import Terminated
+from tmeprog.tracking.store import DEFAULT_ARTIFACTS, artifact_root, tracking_uri
 
 #: Seconds the server gets to answer before ``ui`` gives up.
 START_TIMEOUT = 180.0
@@ -67,8 +68,6 @@ def ui(
     Says "ready" once the page answers; Ctrl-C or SIGTERM (turned into exceptions by
     :mod:`tmeprog.cli.handler`) stops the server and every process it started (exit 130 / 143).
     """
-    from tmeprog.tracking.store import DEFAULT_ARTIFACTS, artifact_root, tracking_uri
-
     if not 1 <= port <= 65535:
         fail(f"--port {port}: give a port between 1 and 65535")
     uri = tracking_uri(store)

@@ -13,22 +13,20 @@ SHOWN = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "brier_3y", "brier_5y",
          "calibration_slope_5y", "calibration_in_the_large_5y")
 
 
+@common.input_options("clinical", "allow_missing_covariates", "duplicates", "scale",
+                      "orientation")
 def validate(
     model: str = typer.Argument(..., help="Model URI, e.g. models:/tmeprog-prognosis@champion."),
     cohort: str = typer.Argument(..., help="Cohort name, cohort folder or expression file "
                                            "(with --clinical holding the outcomes)."),
-    clinical: str = common.CLINICAL_OPT,
-    allow_missing_covariates: bool = common.ALLOW_MISSING_OPT,
-    duplicates: str = common.DUPLICATES_OPT,
     endpoint: str = typer.Option(None, "--endpoint", help="Survival endpoint (os, dss, rfs, "
                                                           "dmfs ...); default: one the model "
                                                           "was trained on."),
-    scale: str = common.SCALE_OPT,
-    orientation: str = common.ORIENT_OPT,
     bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicates of the CIs."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     tracking_uri: str = common.TRACKING_OPT,
+    **inputs,
 ) -> None:
     """Validate a prognosis model and its clinical / age reference models on a cohort.
 
@@ -37,17 +35,15 @@ def validate(
     run tagged `validation`. Exit status 2 on bad input, 3 when the environment fails
     (nothing logged).
     """
+    # deferred: tmeprog.scoring loads pandas and scikit-learn, kept out of `tmeprog --help`
     from tmeprog.scoring.validate_run import log_validation
-    from tmeprog.scoring.validate_run import validate as run_validate
+    from tmeprog.scoring.validate_run import validate as run_validate  # deferred: as above
 
     if bootstrap < 0:
         fail("--bootstrap must be 0 or more replicates")
     try:
-        rep = run_validate(model, cohort, clinical=clinical, endpoint=endpoint, scale=scale,
-                           orientation=orientation, n_boot=bootstrap, seed=seed,
-                           tracking_uri=tracking_uri,
-                           allow_missing_covariates=allow_missing_covariates,
-                           duplicates=duplicates)
+        rep = run_validate(model, cohort, endpoint=endpoint, n_boot=bootstrap, seed=seed,
+                           tracking_uri=tracking_uri, **inputs)
         run_id = log_validation(rep, tracking_uri)
     except TmeprogError as exc:
         fail(exc)

@@ -14,8 +14,10 @@ import gzip
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import pandas as pd
+from SurvSet.data import SurvLoader
 
 from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
@@ -77,38 +79,34 @@ def _clin_vdv(d: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(index=d.index)
 
 
+def _receptors_and_nodes(er: pd.Series, pr: pd.Series, nodes: pd.Series
+                         ) -> dict[str, pd.Series]:
+    """``er``, ``pr`` (positive at 10 fmol or more), ``hr`` (either positive), ``node_status``
+    and ``n_nodes`` (positive lymph nodes) of the German and Rotterdam tables."""
+    er = (_num(er) >= 10).astype(float)
+    pr = (_num(pr) >= 10).astype(float)
+    nodes = _num(nodes)
+    return {"er": er, "pr": pr, "hr": ((er == 1) | (pr == 1)).astype(float),
+            "node_status": (nodes > 0).astype(float), "n_nodes": nodes}
+
+
 def _clin_gbsg2(d: pd.DataFrame) -> pd.DataFrame:
-    grade = d["fac_tgrade"].map({"I": 1, "II": 2, "III": 3})
-    er = (_num(d["num_estrec"]) >= 10).astype(float)
-    pr = (_num(d["num_progrec"]) >= 10).astype(float)
-    nodes = _num(d["num_pnodes"])
     return pd.DataFrame({
         "age": _num(d["num_age"]),
-        "er": er,
-        "pr": pr,
-        "hr": ((er == 1) | (pr == 1)).astype(float),
-        "grade": grade,
+        **_receptors_and_nodes(d["num_estrec"], d["num_progrec"], d["num_pnodes"]),
+        "grade": d["fac_tgrade"].map({"I": 1, "II": 2, "III": 3}),
         "tumor_size_mm": _num(d["num_tsize"]),
-        "node_status": (nodes > 0).astype(float),
-        "n_nodes": nodes,
         "menopause": d["fac_menostat"].str.lower(),
         "hormone_therapy": d["fac_horTh"].map({"yes": 1, "no": 0}),
     })
 
 
 def _clin_rott2(d: pd.DataFrame) -> pd.DataFrame:
-    er = (_num(d["num_estrogen"]) >= 10).astype(float)
-    pr = (_num(d["num_progesterone"]) >= 10).astype(float)
-    nodes = _num(d["num_nodes"])
     return pd.DataFrame({
         "age": _num(d["num_age"]),
-        "er": er,
-        "pr": pr,
-        "hr": ((er == 1) | (pr == 1)).astype(float),
+        **_receptors_and_nodes(d["num_estrogen"], d["num_progesterone"], d["num_nodes"]),
         "grade": _num(d["fac_grade"]),
         "t_stage": d["fac_tsize"].map({"<=20mm": 1, ">20-50mmm": 2, ">50mm": 3}),
-        "node_status": (nodes > 0).astype(float),
-        "n_nodes": nodes,
         "menopause": d["fac_meno"].str.lower(),
         "hormone_therapy": d["fac_hormon"].map({"yes": 1, "no": 0}),
         "chemotherapy": d["fac_chemo"].map({"yes": 1, "no": 0}),
@@ -227,8 +225,6 @@ def probe_annotation(table: str) -> pd.Series:
     pandas.Series
         Indexed by the cohort's probe identifiers; ``attrs["source"]`` is the table's source line.
     """
-    from importlib import resources
-
     path = resources.files("tmeprog.cohorts").joinpath("data", table)
     with path.open("rb") as fh:
         raw = gzip.decompress(fh.read()).decode("utf-8")
@@ -249,8 +245,6 @@ def vdv_probe_ids() -> list[str]:
 
 def load_survset_table(survset_name: str) -> pd.DataFrame:
     """The raw SurvSet table of one data set."""
-    from SurvSet.data import SurvLoader
-
     return SurvLoader().load_dataset(ds_name=survset_name)["df"]
 
 

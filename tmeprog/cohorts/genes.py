@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.gene_map import gene_map_version, is_current_symbol, resolve_identifiers
+
 _SYMBOL_LIKE = re.compile(r"^[A-Z][A-Z0-9]*(?:[-.@][A-Z0-9]+)*$")
 _NOT_SYMBOL = re.compile(r"^(?:ENS[A-Z]*[GTP]\d+|\d+)$")
 _N_EXAMPLES = 5
@@ -123,8 +125,6 @@ def harmonise_genes(
         The matrix with symbols as columns (named ``gene``; unique unless ``keep``), and what
         was done.
     """
-    from tmeprog.cohorts.gene_map import gene_map_version, is_current_symbol, resolve_identifiers
-
     rep = GeneReport(n_input=expression.shape[1], source=gene_map_version())
     given = pd.Index(expression.columns.astype(str)).str.strip()
     ids = given

@@ -5,30 +5,23 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from tmeprog.cohorts.download import sniff_cohort_file  # also registers downloadable cohorts
 from tmeprog.cohorts.entries import REGISTRY, CohortEntry, register
 from tmeprog.cohorts.model import Cohort
+from tmeprog.cohorts.userfiles import load_user_cohort
 from tmeprog.errors import UnknownCohortError
 
 __all__ = ["REGISTRY", "CohortEntry", "cohort_names", "describe", "get_entry", "load_cohort",
            "register"]
 
 
-def _load_downloadable() -> None:
-    try:
-        from tmeprog.cohorts import download  # noqa: F401  (registers its cohorts)
-    except ImportError:  # pragma: no cover - module not present in minimal installs
-        pass
-
-
 def cohort_names() -> list[str]:
     """All registered cohort names."""
-    _load_downloadable()
     return list(REGISTRY)
 
 
 def get_entry(name: str) -> CohortEntry:
     """The registry entry of ``name``; unknown names raise with the nearest suggestion."""
-    _load_downloadable()
     key = name.lower()
     if key in REGISTRY:
         return REGISTRY[key]
@@ -57,18 +50,13 @@ def load_cohort(name_or_path: str | Path, **kwargs) -> Cohort:
     """
     p = Path(name_or_path)
     key = str(name_or_path).lower()
-    _load_downloadable()
     if key in REGISTRY and not kwargs:
         return REGISTRY[key].load()
     if p.exists() and not kwargs:
-        from tmeprog.cohorts.download import sniff_cohort_file
-
         loader = sniff_cohort_file(p)
         if loader is not None:
             return loader(p)
     if p.exists() or p.suffix or kwargs:
-        from tmeprog.cohorts.userfiles import load_user_cohort
-
         return load_user_cohort(p, **kwargs)
     return get_entry(str(name_or_path)).load()
 

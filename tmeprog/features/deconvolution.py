@@ -41,11 +41,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import quadprog
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
 from tmeprog.features.definitions import FRACTION_FEATURES
+from tmeprog.features.registry import get_method
 from tmeprog.features.scoring import check_expression_frame
 from tmeprog.signatures.references import load_til10
 
@@ -155,8 +157,6 @@ def _quantile_grid(y: np.ndarray, size: int) -> np.ndarray:
 
 def _quantile_map(y: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Replace each row's values by the target value at their (average) rank's quantile."""
-    from scipy.stats import rankdata
-
     out = np.full_like(y, np.nan)
     tgrid = np.linspace(0.0, 1.0, len(target))
     for i, row in enumerate(y):
@@ -384,8 +384,6 @@ def deconvolve(expression: pd.DataFrame, method: str = "quantiseq", *, scale: st
         Samples x :data:`FRACTION_FEATURES`; the ten cell fractions and ``frac_other`` sum
         to 1.
     """
-    from tmeprog.features.registry import get_method
-
     cls = get_method(method, "deconvolution").load()
     est = cls(scale=scale, arrays=arrays, tumor=tumor, mrna_scaling=mrna_scaling,
               min_coverage=min_coverage)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 #: Compartments a feature can belong to (``clinical`` is used by the model layer).
 COMPARTMENTS = ("immune", "stromal", "vascular", "metabolic", "signalling", "proliferation",
                 "prognostic", "clinical", "user")
@@ -74,7 +76,5 @@ def estimate_purity(estimate_score):
     other platforms or gene universes the formula leaves its calibrated range: the result is
     clipped to [0, 1] and then only ranks samples (it is not a calibrated fraction).
     """
-    import numpy as np
-
     raw = np.cos(0.6049872018 + 0.0001467884 * np.asarray(estimate_score, dtype=float))
     return np.clip(raw, 0.0, 1.0)

@@ -43,7 +43,13 @@ from tmeprog.features.definitions import (
     SIGNATURE_FEATURES,
     estimate_purity,
 )
-from tmeprog.features.registry import method_names
+from tmeprog.features.gsva import GSVAReference
+from tmeprog.features.progeny import footprints
+from tmeprog.features.prognostic import COMPARTMENT, fit_prognostic, prognostic_features
+from tmeprog.features.registry import get_method, method_names
+from tmeprog.features.scoring import score_signatures
+from tmeprog.features.zscore import ZScoreReference
+from tmeprog.signatures import load_catalogue
 
 #: Coverage-audit name of the quanTIseq signature genes.
 QUANTISEQ_AUDIT = "quantiseq"
@@ -134,8 +140,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         return X
 
     def _signature_table(self):
-        from tmeprog.signatures import load_catalogue
-
         cat = load_catalogue()
         wanted = list(DEFAULT_FEATURES if self.features is None else self.features)
         unknown = [f for f in wanted if f not in DEFAULT_FEATURES]
@@ -191,14 +195,10 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         self.feature_names_out_ = self._output_names(wanted, sigs) + self._block_names()
         self.compartments_ = {f: self._compartment(f, sigs) for f in self.feature_names_out_}
         if self.method == "zscore":
-            from tmeprog.features.zscore import ZScoreReference
-
             genes = sorted({g for v in sigs.values() for g in v["up"] + v["down"]}
                            & set(self.input_genes_))
             self.reference_ = ZScoreReference().fit(X[genes])
         if self.method == "gsva":  # the kernel reference: genes every training sample has
-            from tmeprog.features.gsva import GSVAReference
-
             complete = X.columns[X.notna().all(axis=0).to_numpy()].sort_values()
             self.reference_ = GSVAReference().fit(X[complete])
         self.prognostic_ = None
@@ -207,8 +207,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         return self
 
     def _fit_prognostic(self, X: pd.DataFrame) -> None:
-        from tmeprog.features.prognostic import COMPARTMENT, fit_prognostic
-
         self.prognostic_, cov = fit_prognostic(X, self.coverage_threshold)
         self.coverage_ = pd.concat([self.coverage_, cov])
         self.inactive_ = [*self.inactive_, *cov.index[~cov["ok"]]]
@@ -219,8 +217,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
     # -- cell fractions and pathway activity ---------------------------------------------
     def _fit_blocks(self, X: pd.DataFrame) -> None:
         """Fit the quanTIseq and PROGENy estimators the options ask for."""
-        from tmeprog.features.registry import get_method
-
         self.deconvolver_ = self.pathway_model_ = None
         if self.deconvolution is not None:
             cls = get_method(self.deconvolution, "deconvolution").load()
@@ -243,8 +239,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         if getattr(self, "deconvolver_", None) is not None:
             out[QUANTISEQ_AUDIT] = list(self.deconvolver_.signature_genes_)
         if getattr(self, "pathway_model_", None) is not None:
-            from tmeprog.features.progeny import footprints
-
             out.update(footprints())
         return out
 
@@ -300,8 +294,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
             yield pos, X.columns[mask[pos[0]]].sort_values()
 
     def _score_group(self, Xg: pd.DataFrame, feats: list[str]) -> pd.DataFrame:
-        from tmeprog.features.scoring import score_signatures
-
         out = pd.DataFrame(index=Xg.index, columns=feats, dtype=float)
         for method in method_names("scoring"):
             fs = [f for f in feats if self.signatures_[f]["method"] == method]
@@ -360,8 +352,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
             feats = pd.concat([feats, blocks], axis=1)
         out = self._assemble(feats)
         if getattr(self, "prognostic_", None) is not None:
-            from tmeprog.features.prognostic import prognostic_features
-
             out = pd.concat([out, prognostic_features(self.prognostic_, X)], axis=1)
             out.attrs["compartments"] = dict(self.compartments_)
         return out
@@ -379,8 +369,6 @@ class TMEFeatureExtractor(TransformerMixin, BaseEstimator):
         out = pd.DataFrame(index=s.index)
         names = list(self.feature_names_out_)
         if getattr(self, "prognostic_", None) is not None:  # appended by transform
-            from tmeprog.features.prognostic import COMPARTMENT
-
             names = [f for f in names if self.compartments_.get(f) != COMPARTMENT]
         for f in names:
             if f in s.columns:

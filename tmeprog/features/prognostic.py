@@ -14,6 +14,8 @@ import warnings
 
 import pandas as pd
 
+from tmeprog.features.subtypes.breast_signatures import BreastSignatureScorer
+
 #: Extractor feature -> the genefu signature behind it.
 PROGNOSTIC_FEATURES = {"rs_unscaled": "oncotypedx", "gene70_score": "gene70",
                        "ggi_raw": "ggi", "ep_unscaled": "endopredict"}
@@ -22,8 +24,6 @@ COMPARTMENT = "prognostic"
 
 def fit_prognostic(X: pd.DataFrame, coverage_threshold: float):
     """A fitted scorer and its coverage audit, one row per extractor feature."""
-    from tmeprog.features.subtypes.breast_signatures import BreastSignatureScorer
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scorer = BreastSignatureScorer(coverage_threshold=coverage_threshold).fit(X)

@@ -1,21 +1,22 @@
 """The method registry: every scoring, deconvolution and pathway-activity method, with its
 reference.
 
-This is the one place methods are listed. Each :class:`Method` names its callable by import
-path (resolved only when asked, so listing methods imports no kernel), the publication it
-implements (DOI), and whether it is *cohort-dependent*: whether a score needs a per-gene
-reference estimated on samples (frozen at fit, so a patient scored alone still gets the number
-they get inside a cohort). ``tmeprog signatures methods`` prints the registry.
+The methods are listed in one place, ``methods.toml`` beside this module. Each
+:class:`Method` names its callable by import path (resolved only when asked, so listing methods
+imports no kernel), the publication it implements (DOI), and whether it is *cohort-dependent*:
+whether a score needs a per-gene reference estimated on samples (frozen at fit, so a patient
+scored alone still gets the number they get inside a cohort). ``tmeprog signatures methods``
+prints the registry.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
-from importlib import import_module
+from importlib import import_module, resources
 
 from tmeprog.errors import InputError
 from tmeprog.signatures.catalogue import Reference
-from tmeprog.signatures.references import PROGENY_REFERENCE, QUANTISEQ_REFERENCE
 
 KINDS = ("scoring", "deconvolution", "activity")
 """Kinds of method: signature scoring, cell-fraction deconvolution, pathway activity."""
@@ -60,37 +61,17 @@ class Method:
                 "reference": self.reference.to_record()}
 
 
-_METHODS: tuple[Method, ...] = (
-    Method("ssgsea", "scoring", "tmeprog.features.ssgsea:ssgsea_chunk",
-           Reference("Barbie DA, Tamayo P, Boehm JS, et al. Systematic RNA interference reveals "
-                     "that oncogenic KRAS-driven cancers require TBK1. Nature 2009;462:108-112",
-                     "10.1038/nature08460", "19847166"),
-           False, "single-sample GSEA enrichment score (GSVA's ssgsea, unnormalised)"),
-    Method("singscore", "scoring", "tmeprog.features.singscore:singscore_chunk",
-           Reference("Foroutan M, Bhuva DD, Lyu R, et al. Single sample scoring of molecular "
-                     "phenotypes. BMC Bioinformatics 2018;19:404",
-                     "10.1186/s12859-018-2435-4", "30400809"),
-           False, "centred, scaled mean within-sample rank (up/down signatures)"),
-    Method("zscore", "scoring", "tmeprog.features.zscore:ZScoreReference",
-           Reference("Lee E, Chuang HY, Kim JW, Ideker T, Lee D. Inferring pathway activity "
-                     "toward precise disease classification. PLoS Comput Biol 2008;4:e1000217",
-                     "10.1371/journal.pcbi.1000217", "18989396"),
-           True, "mean z-score against per-gene mean/sd frozen at fit (weights allowed)"),
-    Method("gsva", "scoring", "tmeprog.features.gsva:GSVAReference",
-           Reference("Hänzelmann S, Castelo R, Guinney J. GSVA: gene set variation analysis "
-                     "for microarray and RNA-seq data. BMC Bioinformatics 2013;14:7",
-                     "10.1186/1471-2105-14-7", "23323831"),
-           True, "GSVA: Gaussian kernel CDF per gene against reference samples frozen at fit, "
-                 "rank, max-difference random walk"),
-    Method("quantiseq", "deconvolution", "tmeprog.features.deconvolution:QuanTIseq",
-           QUANTISEQ_REFERENCE, False,
-           "absolute fractions of 10 immune cell types and other cells: constrained least "
-           "squares on TIL10 with mRNA scaling (arrays: quantile target frozen at fit)"),
-    Method("progeny", "activity", "tmeprog.features.progeny:Progeny",
-           PROGENY_REFERENCE, True,
-           "14 pathway activities: footprint-weighted sum of expression centred on per-gene "
-           "means frozen at fit, scaled by the training SD of each pathway"),
-)
+def _read_methods() -> tuple[Method, ...]:
+    """The methods listed in ``methods.toml``, in its order."""
+    rows = tomllib.loads(resources.files("tmeprog.features").joinpath("methods.toml")
+                         .read_text(encoding="utf-8"))["method"]
+    return tuple(Method(r["name"], r["kind"], r["target"],
+                        Reference(r["citation"], r["doi"], r["pmid"]), r["cohort_dependent"],
+                        r["summary"])
+                 for r in rows)
+
+
+_METHODS = _read_methods()
 
 
 def methods(kind: str | None = None) -> list[Method]:

@@ -19,6 +19,8 @@ import pandas as pd
 
 from tmeprog.errors import InputError
 from tmeprog.tables.tableio import atomic_output
+from tmeprog.tracking.store import check_store_exists, use_store
+from tmeprog.tracking.store import tracking_uri as resolve_uri
 
 CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -214,6 +216,7 @@ def _subtype_sections(results_dir: Path) -> list[str]:
 
 
 def _calibration_section(path: Path) -> list[str]:
+    # deferred: tmeprog.models loads scikit-learn (~1.8 s), only for this section
     from tmeprog.models.calibration_check import SLOPE_RANGE
 
     if not path.exists():
@@ -311,11 +314,8 @@ def _quiet_downloads():
 def report_run(run_id: str, out: Path, overwrite: bool = False,
                tracking_uri: str | None = None) -> Path:
     """Download a run's artifacts and write its HTML report to ``out``."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from tmeprog.tracking.store import check_store_exists, use_store
-    from tmeprog.tracking.store import tracking_uri as resolve_uri
+    import mlflow  # deferred: mlflow takes over a second to load; only a run's report needs it
+    from mlflow.exceptions import MlflowException  # deferred: part of mlflow, as above
 
     check_store_exists(resolve_uri(tracking_uri))
     use_store(tracking_uri)

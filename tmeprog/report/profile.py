@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.explain import explain_scorer
 
 LEVELS = ((25.0, "low"), (75.0, "typical"), (100.1, "high"))
 SUBTYPE_COLUMNS = ("pam50", "er", "pr", "her2", "subtype")
@@ -91,8 +92,7 @@ def build_profiles(scorer, cohort, samples: list[str], max_genes_missing: float 
         A response or clinical-only model, a model without a training reference, a cohort
         without expression, unknown sample ids, or a sample lacking most model genes.
     """
-    from tmeprog.explain import explain_scorer
-    from tmeprog.tracking.pyfunc import model_input
+    from tmeprog.tracking.pyfunc import model_input  # deferred: pyfunc loads mlflow, over a second
 
     _check_model(scorer)
     if cohort.expression is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,7 @@ def profile_figure(p: PatientProfile, max_shap: int = 10) -> Figure:
 
 def _waterfall(ax, p: PatientProfile, max_shap: int) -> None:
     """The patient's risk built up from the base value (features with a contribution)."""
+    # deferred: explain.plots loads tmeprog.features (scikit-learn, numba), ~1.5 s
     from tmeprog.explain.plots import draw_waterfall
 
     end = draw_waterfall(ax, p.shap[p.shap.abs() > 0], p.shap_base, max_display=max_shap)
@@ -162,6 +164,7 @@ def write_profiles(profiles: list[PatientProfile], out: Path, fmt: str = "html",
             with atomic_output(t, overwrite) as tmp:
                 tmp.write_bytes(img)
     else:
+        # deferred: the PDF backend takes ~0.2 s to load; only PDF output needs it
         from matplotlib.backends.backend_pdf import PdfPages
 
         with atomic_output(out, overwrite) as tmp:
@@ -172,6 +175,4 @@ def write_profiles(profiles: list[PatientProfile], out: Path, fmt: str = "html",
 
 
 def _safe(name: str) -> str:
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:80]

@@ -104,6 +104,7 @@ class RiskGroupCurves:
             groups=("low", "intermediate", "high"), endpoint: str = "",
             max_month: int = 180, min_at_risk: int = 20) -> RiskGroupCurves:
         """Curves of each tertile group of ``risk`` (``y``: structured event / time)."""
+        # deferred: scikit-survival takes ~0.9 s to load; only fitting the curves needs it
         from sksurv.nonparametric import kaplan_meier_estimator
 
         lab = np.where(risk <= cutpoints[0], 0, np.where(risk <= cutpoints[1], 1, 2))

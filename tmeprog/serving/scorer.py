@@ -15,6 +15,15 @@ import pandas as pd
 
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.errors import InputError
+from tmeprog.features.subtypes import fill_subtype_calls
+from tmeprog.models.feature_sets import (
+    AGE_PREFIX,
+    INTERACTION_SUFFIX,
+    SUBTYPE_INDICATOR,
+    clinical_baseline,
+    interaction_terms,
+    is_interaction,
+)
 from tmeprog.serving.cohort_scale import CohortScale
 
 RISK_GROUPS = ("low", "intermediate", "high")
@@ -102,22 +111,16 @@ class Scorer:
     def feature_columns(self) -> list[str]:
         """Non-clinical design columns (TME or published features; TME x subtype products
         are computed from them, see :attr:`interaction_columns`)."""
-        from tmeprog.models.feature_sets import is_interaction
-
         return [c for c in self.design_columns
                 if c not in self.clinical_columns and not is_interaction(c)]
 
     @property
     def interaction_columns(self) -> list[str]:
         """TME x ER-negative product columns (``<feature>:er_negative``)."""
-        from tmeprog.models.feature_sets import is_interaction
-
         return [c for c in self.design_columns if is_interaction(c)]
 
     def covariate_sources(self) -> dict[str, tuple[str, ...]]:
         """Clinical design column -> the vocabulary columns it can be built from."""
-        from tmeprog.models.feature_sets import AGE_PREFIX, SUBTYPE_INDICATOR
-
         def source(c):
             if c.startswith(AGE_PREFIX):
                 return ("age",)
@@ -127,8 +130,6 @@ class Scorer:
 
     def check_covariates(self, columns, where: str = "input") -> None:
         """Raise naming every covariate the model uses that ``columns`` cannot supply."""
-        from tmeprog.models.feature_sets import AGE_PREFIX
-
         have = set(columns)
         # age per endpoint (age@os ...) is one input covariate, age
         sources = {("age" if c.startswith(AGE_PREFIX) else c): s
@@ -147,8 +148,6 @@ class Scorer:
         raw = frame[[c for c in frame.columns if c in CLINICAL_DTYPES]]
         self.check_covariates(raw.columns)
         if self.task == "prognosis":
-            from tmeprog.models.feature_sets import AGE_PREFIX, SUBTYPE_INDICATOR, clinical_baseline
-
             base = clinical_baseline(raw.apply(pd.to_numeric, errors="coerce"))
             if SUBTYPE_INDICATOR in self.clinical_columns:
                 er = base["er"] if "er" in base.columns else pd.Series(np.nan, index=base.index)
@@ -222,12 +221,6 @@ class Scorer:
         X = pd.concat(parts, axis=1)
         inter = self.interaction_columns
         if inter:
-            from tmeprog.models.feature_sets import (
-                INTERACTION_SUFFIX,
-                SUBTYPE_INDICATOR,
-                interaction_terms,
-            )
-
             feats = [c[:-len(INTERACTION_SUFFIX)] for c in inter]
             X = pd.concat([X, interaction_terms(X[feats], X[SUBTYPE_INDICATOR])], axis=1)
         return X[self.design_columns]
@@ -268,8 +261,6 @@ class Scorer:
         caller = getattr(self, "subtyper", None)  # scorers saved before it existed have none
         if caller is None or not values.columns.isin(caller.pam50_.genes_).any():
             return clinical
-        from tmeprog.features.subtypes import fill_subtype_calls
-
         expr = values
         if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
             expr = expr.apply(pd.to_numeric, errors="coerce")

@@ -7,6 +7,7 @@ reads that artifact back in :meth:`TmeprogPyfunc.load_context`.
 
 from __future__ import annotations
 
+import cloudpickle
 import mlflow
 import pandas as pd
 
@@ -30,8 +31,6 @@ class TmeprogPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
         """Read the fitted scorer from the model's ``scorer`` artifact (models from code)."""
         if self.scorer is None and context is not None and context.artifacts:
-            import cloudpickle
-
             with open(context.artifacts[SCORER_ARTIFACT], "rb") as f:
                 self.scorer = cloudpickle.load(f)
 

@@ -17,6 +17,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from tmeprog.cohorts.gene_map import resolve_identifiers
 from tmeprog.errors import InputError
 from tmeprog.signatures.catalogue import Reference
 
@@ -82,8 +83,6 @@ def map_to_symbols(entrez: pd.Series, fallback: pd.Series | None = None) -> pd.S
     pandas.Series
         Current symbols (missing where neither resolves), same index.
     """
-    from tmeprog.cohorts.gene_map import resolve_identifiers
-
     ids = _entrez_text(entrez)
     out = pd.Series(pd.NA, index=entrez.index, dtype=object)
     have = ids != ""

@@ -22,17 +22,6 @@ from importlib import resources
 
 import pandas as pd
 
-from tmeprog.signatures.catalogue import Reference
-
-QUANTISEQ_REFERENCE = Reference(
-    "Finotello F, Mayer C, Plattner C, et al. Molecular and pharmacological modulators of the "
-    "tumor immune contexture revealed by deconvolution of RNA-seq data. Genome Med "
-    "2019;11:34", "10.1186/s13073-019-0638-6", "31126321")
-PROGENY_REFERENCE = Reference(
-    "Schubert M, Klinger B, Klunemann M, et al. Perturbation-response genes reveal signaling "
-    "footprints in cancer gene expression. Nat Commun 2018;9:20",
-    "10.1038/s41467-017-02391-6", "29295995")
-
 
 def _data(*parts: str):
     return resources.files("tmeprog.signatures").joinpath("data", *parts)

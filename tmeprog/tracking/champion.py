@@ -56,8 +56,8 @@ def decide_alias(registered_name: str, task: str, endpoint_tag: str, *,
     -------
     AliasDecision
     """
-    import mlflow
-    from mlflow.exceptions import MlflowException
+    import mlflow  # deferred: mlflow takes over a second to load; the alias rule itself needs none
+    from mlflow.exceptions import MlflowException  # deferred: part of mlflow, as above
 
     client = mlflow.MlflowClient()
     try:
@@ -96,7 +96,7 @@ def register(model_uri: str, registered_name: str, decision: AliasDecision,
         The new version and the URI to use it by (``models:/name@alias`` when the alias
         moved, else ``models:/name/version``).
     """
-    import mlflow
+    import mlflow  # deferred: mlflow takes over a second to load
 
     mv = mlflow.register_model(model_uri, registered_name)
     if decision.move:

@@ -55,7 +55,7 @@ def discard_failed_run(run_id: str, error: BaseException, registered_name: str,
     list of str
         What could not be cleaned up (empty when everything was).
     """
-    import mlflow
+    import mlflow  # deferred: mlflow takes over a second to load; local_path needs none
 
     client = mlflow.MlflowClient()
     left: list[str] = []

@@ -9,8 +9,10 @@ Output: ``risk_score``, ``survival_prob_<h>`` and ``risk_group`` (prognosis) or
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
+import cloudpickle
 import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature
@@ -20,6 +22,7 @@ import tmeprog
 from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.serving.scorer import Scorer, horizon_label
 from tmeprog.serving.wrapper import SCORER_ARTIFACT, TmeprogPyfunc
+from tmeprog.tracking.provenance import package_versions
 
 __all__ = ["TmeprogPyfunc", "log_scorer", "model_input", "model_signature", "register_champion"]
 
@@ -79,12 +82,8 @@ def log_scorer(scorer: Scorer, name: str = "model"):
     as its ``scorer`` artifact, its input columns as ``input_columns.json`` (names and types,
     no patient values) and this tmeprog package as its code.
     """
-    import tempfile
-
-    import cloudpickle
-
+    # on use: importing model_code calls mlflow's set_model; logging needs only its file
     from tmeprog.serving import model_code
-    from tmeprog.tracking.provenance import package_versions
 
     pkg_dir = Path(tmeprog.__file__).resolve().parent
     deps = ["numpy", "pandas", "scipy", "scikit-learn", "scikit-survival", "xgboost-cpu",

@@ -58,7 +58,7 @@ def log_review(run_id: str, description: str, tags: dict[str, str], registered_n
 
     Returns the version number.
     """
-    import mlflow
+    import mlflow  # deferred: mlflow takes over a second to load; the run description needs none
 
     client = mlflow.MlflowClient()
     client.set_tag(run_id, "mlflow.note.content", description)

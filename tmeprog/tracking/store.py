@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tmeprog.errors import InputError
+
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
 
@@ -50,8 +52,6 @@ def sqlite_path(uri: str) -> Path | None:
 def check_store_exists(uri: str) -> None:
     """Raise :class:`~tmeprog.errors.InputError` when a local sqlite store does not exist,
     so a lookup never creates an empty one."""
-    from tmeprog.errors import InputError
-
     db = sqlite_path(uri)
     if db is not None and not db.is_file():
         raise InputError(f"no tracking store at {db} (nothing has been trained there); train "
@@ -74,7 +74,7 @@ def artifact_root(uri: str) -> str | None:
 
 def use_store(uri: str | None = None) -> str:
     """Point MLflow at the store and return its URI."""
-    import mlflow
+    import mlflow  # deferred: keeps `tmeprog --help` (which reads this module) free of mlflow
 
     u = tracking_uri(uri)
     mlflow.set_tracking_uri(u)
@@ -84,7 +84,7 @@ def use_store(uri: str | None = None) -> str:
 
 def ensure_experiment(name: str, uri: str | None = None) -> str:
     """The id of experiment ``name``, created (with the project's artifact root) if needed."""
-    import mlflow
+    import mlflow  # deferred: as in use_store
 
     db = sqlite_path(tracking_uri(uri))
     if db is not None:

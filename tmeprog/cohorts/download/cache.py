@@ -127,7 +127,7 @@ def _offline_message(cohort: str, rf: RemoteFile, exc: BaseException) -> str:
 
 
 def _downloader():
-    import pooch
+    import pooch  # deferred: pooch and requests take ~0.1 s; only a download needs them
 
     progress = False
     if sys.stderr.isatty():
@@ -142,7 +142,7 @@ def _downloader():
 
 def _retrieve(rf: RemoteFile, folder: Path) -> Path:
     """Download one file with pooch (temporary file, then rename). Tests replace this."""
-    import pooch
+    import pooch  # deferred: pooch and requests take ~0.1 s; only a download needs them
 
     known = f"sha256:{rf.sha256}" if rf.sha256 else None
     return Path(pooch.retrieve(rf.url, known_hash=known, fname=rf.fname, path=folder,
@@ -150,7 +150,7 @@ def _retrieve(rf: RemoteFile, folder: Path) -> Path:
 
 
 def _download(cohort: str, rf: RemoteFile) -> Path:
-    import requests
+    import requests  # deferred: ~0.1 s to load; only a download needs it
 
     folder = cohort_dir(cohort)
     folder.mkdir(parents=True, exist_ok=True)

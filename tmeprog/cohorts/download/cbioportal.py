@@ -28,14 +28,14 @@ from tmeprog.cohorts.download import cache
 from tmeprog.cohorts.download.cache import RemoteFile
 from tmeprog.cohorts.download.parsing import (
     clean,
-    hormone_receptor,
+    grade,
     prepare_expression,
     read_matrix,
     read_text,
     read_tsv_text,
     receptor,
+    receptor_columns,
     status01,
-    subtype,
     survival,
     to_num,
     yes_no,
@@ -144,22 +144,16 @@ def metabric_clinical(tab: pd.DataFrame) -> pd.DataFrame:
     er = receptor(_col(tab, "ER_STATUS")).fillna(receptor(_col(tab, "ER_IHC")))
     pr = receptor(_col(tab, "PR_STATUS"))
     her2 = receptor(_col(tab, "HER2_STATUS"))
-    hr = hormone_receptor(er, pr)
-    grade = to_num(_col(tab, "GRADE"))
     nodes = to_num(_col(tab, "LYMPH_NODES_EXAMINED_POSITIVE"))
     pam = clean(_col(tab, "CLAUDIN_SUBTYPE")).str.lower().map(PAM50).astype("string")
     meno = clean(_col(tab, "INFERRED_MENOPAUSAL_STATE")).str.lower()
     out = pd.DataFrame({
         "age": to_num(_col(tab, "AGE_AT_DIAGNOSIS")),
-        "er": er,
-        "pr": pr,
-        "her2": her2,
-        "hr": hr,
-        "grade": grade.where(grade.isin([1, 2, 3])),
+        **receptor_columns(er, pr, her2),
+        "grade": grade(_col(tab, "GRADE")),
         "tumor_size_mm": to_num(_col(tab, "TUMOR_SIZE")),
         "node_status": (nodes > 0).astype("Int64").where(nodes.notna()),
         "n_nodes": nodes,
-        "subtype": subtype(hr, her2),
         "pam50": pam,
         "menopause": meno.where(meno.isin(["pre", "post"])),
         "chemotherapy": yes_no(_col(tab, "CHEMOTHERAPY")),

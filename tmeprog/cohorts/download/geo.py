@@ -33,11 +33,11 @@ from tmeprog.cohorts.download.parsing import (
     clean,
     drop_incomplete_genes,
     ensure_log_scale,
-    hormone_receptor,
+    grade,
     leading_int,
     receptor,
+    receptor_columns,
     status01,
-    subtype,
     survival,
     to_num,
 )
@@ -281,20 +281,14 @@ def gse25066_clinical(s: pd.DataFrame) -> pd.DataFrame:
     er = receptor(_char(s, "er_status_ihc"))
     pr = receptor(_char(s, "pr_status_ihc"))
     her2 = receptor(_char(s, "her2_status"))
-    hr = hormone_receptor(er, pr)
-    grade = to_num(_char(s, "grade"))
     node = leading_int(_char(s, "clinical_nodal_status"), "N", 0, 3)
     pam = clean(_char(s, "pam50_class"))
     out = pd.DataFrame({
         "age": to_num(_char(s, "age_years")),
-        "er": er,
-        "pr": pr,
-        "her2": her2,
-        "hr": hr,
-        "grade": grade.where(grade.isin([1, 2, 3])),
+        **receptor_columns(er, pr, her2),
+        "grade": grade(_char(s, "grade")),
         "t_stage": leading_int(_char(s, "clinical_t_stage"), "T", 1, 4),
         "node_status": (node > 0).astype("Int64").where(node.notna()),
-        "subtype": subtype(hr, her2),
         "pam50": pam.where(pam.isin(["LumA", "LumB", "Her2", "Basal", "Normal"])),
         "chemotherapy": pd.Series(1, index=s.index, dtype="Int64"),
     }, index=s.index)

@@ -97,6 +97,19 @@ def subtype(hr: pd.Series, her2: pd.Series) -> pd.Series:
     return receptor_subtype(hr, her2)
 
 
+def receptor_columns(er: pd.Series, pr: pd.Series, her2: pd.Series) -> dict[str, pd.Series]:
+    """The clinical columns of three receptor statuses (0/1): ``er``, ``pr``, ``her2``, then
+    ``hr`` (:func:`hormone_receptor`) and ``subtype`` (:func:`subtype`)."""
+    hr = hormone_receptor(er, pr)
+    return {"er": er, "pr": pr, "her2": her2, "hr": hr, "subtype": subtype(hr, her2)}
+
+
+def grade(s: pd.Series) -> pd.Series:
+    """Histological grade 1-3 from text; anything else is missing."""
+    g = to_num(s)
+    return g.where(g.isin([1, 2, 3]))
+
+
 def leading_int(s: pd.Series, prefix: str, lo: int, hi: int) -> pd.Series:
     """The integer after ``prefix`` (``T2b`` -> 2, ``N0 (i-)`` -> 0), kept in ``[lo, hi]``."""
     v = clean(s).str.upper().str.extract(rf"^{re.escape(prefix)}\s*(\d)", expand=False)

@@ -30,14 +30,13 @@ from tmeprog.cohorts.download.cache import RemoteFile
 from tmeprog.cohorts.download.parsing import (
     DAYS_PER_MONTH,
     clean,
-    hormone_receptor,
     leading_int,
     prepare_expression,
     read_matrix,
     read_text,
     read_tsv_text,
     receptor,
-    subtype,
+    receptor_columns,
     survival,
     to_num,
     yes_no,
@@ -124,7 +123,6 @@ def tcga_clinical(tab: pd.DataFrame) -> pd.DataFrame:
     her2 = _either(receptor(_col(tab, "lab_proc_her2_neu_immunohistochemistry_receptor_status")),
                    receptor(_col(tab, "lab_procedure_her2_neu_in_situ_hybrid_outcome_type")))
     her2 = her2.fillna(receptor(_col(tab, "HER2_Final_Status_nature2012")))
-    hr = hormone_receptor(er, pr)
     age = to_num(_col(tab, "age_at_initial_pathologic_diagnosis"))
     age = age.fillna(to_num(_col(tab, "Age_at_Initial_Pathologic_Diagnosis_nature2012")))
     pam50 = clean(_col(tab, "PAM50Call_RNAseq"))
@@ -138,14 +136,10 @@ def tcga_clinical(tab: pd.DataFrame) -> pd.DataFrame:
     node_status = node_status.fillna((n_nodes > 0).astype("Int64").where(n_nodes.notna()))
     out = pd.DataFrame({
         "age": age,
-        "er": er,
-        "pr": pr,
-        "her2": her2,
-        "hr": hr,
+        **receptor_columns(er, pr, her2),
         "t_stage": leading_int(_col(tab, "pathologic_T"), "T", 1, 4),
         "node_status": node_status,
         "n_nodes": n_nodes,
-        "subtype": subtype(hr, her2),
         "pam50": pam50.where(pam50.isin(PAM50)),
         "menopause": menopause,
         "radiotherapy": yes_no(_col(tab, "radiation_therapy")),

@@ -44,6 +44,7 @@ from tmeprog.errors import InputError
 from tmeprog.features.coverage import coverage_table, warn_low_coverage
 from tmeprog.features.subtypes.pam50 import _spearman_rows
 from tmeprog.features.subtypes.reference import check_expression, check_reference_size
+from tmeprog.signatures.genefu import breast_signature
 
 SIGNATURES = ("oncotypedx", "gene70", "ggi", "endopredict")
 #: Output columns of each signature.
@@ -70,8 +71,6 @@ def rs_group(rs: pd.Series) -> pd.Series:
 
 
 def _tables() -> dict[str, pd.DataFrame]:
-    from tmeprog.signatures.genefu import breast_signature
-
     rs = breast_signature("oncotypedx")
     ep = breast_signature("endopredict")
     return {"oncotypedx": rs[rs["group"] != "reference"].reset_index(drop=True),

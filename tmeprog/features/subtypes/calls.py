@@ -18,6 +18,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from tmeprog.cohorts.model import coerce_clinical
+from tmeprog.cohorts.vocabulary import receptor_subtype
+from tmeprog.errors import InputError
 from tmeprog.features.subtypes.pam50 import PAM50Classifier
 from tmeprog.features.subtypes.receptors import (
     MIN_MIXTURE_SAMPLES,
@@ -138,14 +141,10 @@ def annotate_clinical(clinical: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFra
     out["pam50"] = clinical["pam50"].astype("string").fillna(pam) if "pam50" in clinical \
         else pam
     out = _fill_subtype(out, clinical)
-    from tmeprog.cohorts.model import coerce_clinical
-
     return coerce_clinical(out)
 
 
 def _fill_subtype(out: pd.DataFrame, clinical: pd.DataFrame) -> pd.DataFrame:
-    from tmeprog.cohorts.vocabulary import receptor_subtype
-
     idx = out.index
     pr = _fill(clinical.get("pr"), out["pr_expression"], idx)
     her2 = _fill(clinical.get("her2"), out["her2_expression"], idx)
@@ -178,8 +177,6 @@ def annotate_cohort(cohort, centring: str = "balanced", variant: str = "plain",
     -------
     (Cohort, pandas.DataFrame)
     """
-    from tmeprog.errors import InputError
-
     if cohort.expression is None:
         raise InputError(f"cohort {cohort.name!r} has no gene expression; subtype calls need "
                          "expression")

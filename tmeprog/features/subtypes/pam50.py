@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
+from tmeprog.features.subtypes.receptors import ReceptorCaller
 from tmeprog.features.subtypes.reference import (
     CENTRINGS,
     balance_counts,
@@ -42,6 +43,7 @@ from tmeprog.features.subtypes.reference import (
     check_reference_size,
     gene_reference,
 )
+from tmeprog.signatures.genefu import pam50_model
 
 VARIANTS = ("plain", "robust")
 #: Fewer PAM50 genes than this gives a :class:`PAM50GeneWarning`.
@@ -86,8 +88,6 @@ class PAM50Classifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------------------------
     def _check_params(self):
-        from tmeprog.signatures.genefu import pam50_model
-
         if self.variant not in VARIANTS:
             raise InputError(f"PAM50 variant {self.variant!r}; use one of {VARIANTS}")
         if self.centring not in CENTRINGS:
@@ -182,8 +182,6 @@ class PAM50Classifier(ClassifierMixin, BaseEstimator):
         if recorded.notna().all():
             self.er_source_ = "recorded"
             return recorded
-        from tmeprog.features.subtypes.receptors import ReceptorCaller
-
         calls = ReceptorCaller(receptors=("er",)).fit(X).transform(X)
         inferred = calls["er_expression"].astype("Float64").astype(float)
         self.er_source_ = "expression" if recorded.isna().all() else "recorded+expression"
@@ -201,8 +199,6 @@ class PAM50Classifier(ClassifierMixin, BaseEstimator):
         """Spearman correlation of each sample with each centroid (``pam50_cor_<subtype>``)."""
         check_is_fitted(self, "center_")
         X = check_expression(X, "PAM50")
-        from tmeprog.signatures.genefu import pam50_model
-
         v = self._standardised(X)
         present = ~np.isnan(v)
         n_genes = present.sum(axis=1)

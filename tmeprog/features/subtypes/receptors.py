@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
 from tmeprog.errors import InputError
@@ -76,8 +77,6 @@ class ReceptorCaller(TransformerMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y=None) -> ReceptorCaller:
         """Freeze per-gene standardisation, mixture and threshold of each receptor score."""
-        from sklearn.mixture import GaussianMixture
-
         X = check_expression(X, "receptor calls")
         unknown = sorted(set(self.receptors) - set(RECEPTOR_GENES))
         if unknown:

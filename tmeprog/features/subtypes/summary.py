@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tmeprog.features.subtypes.pam50 import PAM50Classifier
+from tmeprog.signatures.genefu import pam50_model
 
 SUBTYPE_ORDER = ("LumA", "LumB", "Her2", "Basal", "Normal")
 
@@ -68,8 +69,6 @@ def subtype_summary(calls: pd.DataFrame, clinical: pd.DataFrame | None = None,
     out = {"n_samples": int(len(calls)), "subtypes": rows,
            "uncalled": int(pam.isna().sum())}
     if classifier is not None:
-        from tmeprog.signatures.genefu import pam50_model
-
         allg = pam50_model(classifier.variant).centroids.index
         missing = [g for g in allg if g not in classifier.genes_]
         out["genes"] = {"present": len(classifier.genes_), "of": len(allg), "missing": missing}

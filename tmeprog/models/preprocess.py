@@ -53,12 +53,16 @@ class MedianStandardScaler(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Learn medians and moments of the kept columns of ``X``."""
         df = as_frame(X)
+        a = df.to_numpy()
+        seen = ~np.isnan(a)
+        lo = np.where(seen, a, np.inf).min(axis=0)
+        hi = np.where(seen, a, -np.inf).max(axis=0)
         dropped: dict[str, str] = {}
-        for col in df.columns:
-            s = df[col]
-            if s.isna().all():
+        for col, any_seen, one_value in zip(df.columns, seen.any(axis=0), lo == hi,
+                                            strict=True):
+            if not any_seen:
                 dropped[col] = "all values missing"
-            elif s.nunique(dropna=True) < 2:
+            elif one_value:
                 dropped[col] = "constant"
         if dropped and not self.drop_constant:
             raise InputError(
@@ -77,12 +81,14 @@ class MedianStandardScaler(TransformerMixin, BaseEstimator):
                 "no usable feature left: every column is all-missing or constant in the "
                 "training data"
             )
-        sub = df[kept]
-        med = sub.median()
-        imp = sub.fillna(med)
-        mean = imp.mean()
-        sd = imp.std(ddof=0)
+        keep = np.isin(df.columns, kept)
+        sub = a[:, keep]
+        med = np.nanmedian(sub, axis=0)
+        imp = _filled(sub, med)
+        mean = imp.mean(axis=0)
+        sd = imp.std(axis=0)  # ddof=0
         sd[sd <= 0] = 1.0  # cannot happen for kept columns; guards round-off
+        med, mean, sd = (pd.Series(v, index=kept) for v in (med, mean, sd))
         self.feature_names_in_ = np.asarray(df.columns, dtype=object)
         self.n_features_in_ = df.shape[1]
         self.features_out_ = kept
@@ -93,14 +99,23 @@ class MedianStandardScaler(TransformerMixin, BaseEstimator):
     def transform(self, X) -> pd.DataFrame:
         """Impute and standardise ``X`` with the fitted statistics."""
         check_is_fitted(self, "features_out_")
-        df = align_columns(as_frame(X), list(self.feature_names_in_))
-        sub = df[self.features_out_].fillna(self.medians_)
-        return (sub - self.means_) / self.scales_
+        df = align_columns(as_frame(X), list(self.feature_names_in_))[self.features_out_]
+        z = (_filled(df.to_numpy(), self.medians_.to_numpy()) - self.means_.to_numpy()) \
+            / self.scales_.to_numpy()
+        return pd.DataFrame(z, index=df.index, columns=df.columns)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the kept columns."""
         check_is_fitted(self, "features_out_")
         return np.asarray(self.features_out_, dtype=object)
+
+
+def _filled(a: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` with each column's NaN replaced by that column's entry of ``values``."""
+    out = np.array(a, dtype=float, copy=True)
+    rows, cols = np.nonzero(np.isnan(out))
+    out[rows, cols] = values[cols]
+    return out
 
 
 def align_columns(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:

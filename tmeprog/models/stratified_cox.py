@@ -55,9 +55,12 @@ def partial_likelihood(b: np.ndarray, X: np.ndarray, prep: list[tuple],
         mean = r1[ev] / r0[ev, None]
         grad += (Xs[ev] - mean).sum(axis=0)
         if hessian:
-            outer = w[:, None, None] * (Xs[:, :, None] * Xs[:, None, :])
-            r2 = _rev_cumsum(outer)[first][ev] / r0[ev, None, None]
-            hess -= (r2 - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
+            # sum over events i of sum_{j in R(i)} w_j x_j x_j' / r0_i = X' diag(w c) X, with
+            # c_j the sum of 1 / r0_i over the events whose risk set holds j
+            inv = np.zeros(len(w))
+            np.add.at(inv, first[ev], 1.0 / r0[ev])
+            wc = w * np.cumsum(inv)
+            hess -= (Xs * wc[:, None]).T @ Xs - mean.T @ mean
     return ll, grad, hess
 
 

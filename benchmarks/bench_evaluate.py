@@ -1,7 +1,7 @@
 """Runtime of ``evaluate`` (bootstrap CIs of the survival metrics): fast path vs reference.
 
 Builds the validation run of the default training pipeline for one model: the configured
-cohorts (the three bundled expression cohorts, 397 patients), TME features and feature sets as
+cohorts (the four bundled expression cohorts), TME features and feature sets as
 ``tmeprog train`` makes them, elastic-net Cox with its tuning grid, repeated stratified K-fold
 (and, with ``--scheme loco``, leave-one-cohort-out). Then times
 :func:`tmeprog.models.evaluation.evaluate` on that one ``ValidationResult`` twice - the
@@ -21,11 +21,11 @@ import warnings
 
 import numpy as np
 
-from tmeprog.cohorts.vocabulary import CLINICAL_DTYPES
 from tmeprog.models.compare import default_models
 from tmeprog.models.evaluation import evaluate
 from tmeprog.models.validation import cross_validate, leave_one_cohort_out
 from tmeprog.pipeline.assemble import assemble
+from tmeprog.pipeline.champion import cohort_scaled_columns, training_strata
 from tmeprog.pipeline.config import load_config
 from tmeprog.pipeline.train import _feature_sets, _features, _load
 
@@ -33,19 +33,22 @@ from tmeprog.pipeline.train import _feature_sets, _features, _load
 def validation_runs(schemes: list[str], feature_set: str, model: str = "coxnet"):
     """``scheme -> ValidationResult`` of the default pipeline's data for one model."""
     cfg = load_config()
-    ts = assemble(_load(cfg, None), cfg.data.endpoint, cfg.task.kind)
+    ts = assemble(_load(cfg, None, []), cfg.data.endpoint, cfg.task.kind,
+                  cfg.data.pool_endpoints)
     F, _ = _features(cfg, ts, [])
     X = _feature_sets(cfg, ts, F)[feature_set]
     v = cfg.validation
     est, grid = default_models(cfg.task.seed)[model]
-    std = ([c for c in X.columns if c not in CLINICAL_DTYPES and c != "size"]
+    std = (cohort_scaled_columns(X)
            if v.per_cohort_standardise and feature_set != "clinical" else False)
     kw = dict(param_grid=grid, cohort_standardise=std, inner_splits=3,
-              random_state=cfg.task.seed, horizons=sorted({*map(float, v.horizons_months), 60.0}))
+              random_state=cfg.task.seed, horizons=sorted({*map(float, v.horizons_months), 60.0}),
+              strata=training_strata(ts))
     out = {}
     if "cv" in schemes:
         out["cv"] = cross_validate(est, X, ts.y, groups=ts.groups, n_splits=v.cv_folds,
-                                   n_repeats=v.cv_repeats, **kw)
+                                   n_repeats=v.cv_repeats, within_strata=ts.mixed_endpoints,
+                                   **kw)
     if "loco" in schemes:
         out["loco"] = leave_one_cohort_out(est, X, ts.y, ts.groups, **kw)
     return out, cfg

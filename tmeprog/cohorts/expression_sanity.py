@@ -197,6 +197,18 @@ def collapse_duplicates(frame: pd.DataFrame, rule: str, where: str
 # ----------------------------------------------------------------------------- values
 
 
+def row_range(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a 2-D array, the smallest and largest non-missing value (NaN for a row
+    with none); one pass each, in the array's own float type."""
+    v = np.asarray(values)
+    if v.dtype.kind != "f":
+        v = v.astype(float)
+    if v.shape[1] == 0:
+        nan = np.full(v.shape[0], np.nan)
+        return nan, nan
+    return np.fmin.reduce(v, axis=1), np.fmax.reduce(v, axis=1)
+
+
 def check_values(values: np.ndarray, genes, samples, where: str) -> None:
     """Refuse infinite values and values beyond ``|x| > 1e30`` (a broken export or unit).
 
@@ -208,14 +220,16 @@ def check_values(values: np.ndarray, genes, samples, where: str) -> None:
         Naming the file, the first such cell's gene and sample, and the count.
     """
     v = np.asarray(values)
+    lo, hi = row_range(v)
+    if not ((hi > MAX_ABS) | (lo < -MAX_ABS)).any():
+        return
     with np.errstate(invalid="ignore"):
         bad = ~np.isnan(v) & ~(np.abs(v) <= MAX_ABS)
-    if not bad.any():
-        return
     i, j = (int(x[0]) for x in np.nonzero(bad))
     raise InputError(
         f"{where}: {int(bad.sum())} expression value(s) are infinite or beyond 1e30 in "
-        f"magnitude, e.g. {v[i, j]!r} for gene {str(genes[j])!r}, sample {str(samples[i])!r}; "
+        f"magnitude, e.g. {float(v[i, j])!r} for gene {str(genes[j])!r}, "
+        f"sample {str(samples[i])!r}; "
         "fix the export (expression values are finite numbers)")
 
 
@@ -227,15 +241,11 @@ def degenerate_samples(values: np.ndarray, samples) -> pd.Series:
     pandas.Series
         Reason per such sample (indexed by sample id); empty when there are none.
     """
-    v = np.asarray(values, dtype=float)
-    ok = ~np.isnan(v)
-    n = ok.sum(axis=1)
-    with np.errstate(invalid="ignore"):
-        hi = np.where(ok, v, -np.inf).max(axis=1, initial=-np.inf)
-        lo = np.where(ok, v, np.inf).min(axis=1, initial=np.inf)
+    lo, hi = row_range(values)
+    empty = np.isnan(hi)
     reasons = []
-    for k in np.flatnonzero((n == 0) | (hi == lo)):
-        if n[k] == 0:
+    for k in np.flatnonzero(empty | (hi == lo)):
+        if empty[k]:
             reasons.append((samples[k], "no expression values (every cell is empty)"))
         elif hi[k] == 0:
             reasons.append((samples[k], "every expression value is 0 (a blank array?)"))

@@ -217,7 +217,7 @@ def profile_chunk(served, path: Path, clin: Path, chunk: int) -> None:
         }
     print(f"\nper sample, chunks of {n} samples x {len(genes)} model genes (opening the input "
           f"{t_open:.2f} s once); each stage timed alone, best of 3:")
-    print(f"  {'reading (parquet decode + conversion)':45s} {1e3 * t_read:6.3f} ms")
+    print(f"  {'reading (decode, model genes gathered)':45s} {1e3 * t_read:6.3f} ms")
     for label, v in stages.items():
         print(f"  {label:45s} {1e3 * v:6.3f} ms")
     whole = t_read + stages["whole chunk (ChunkScorer)"]

@@ -31,3 +31,11 @@ def test_the_probe_sees_a_heavy_library():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)
     assert "pandas" in json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_convert_path_loads_no_mlflow():
+    probe = ("import sys\nimport tmeprog.scoring.inputs, tmeprog.scoring.matrix_store\n"
+             "print('mlflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -262,3 +262,15 @@ def test_constant_columns_dropped_and_categoricals_coded():
     bad = X.assign(x1="high")
     with pytest.raises(InputError, match="expected numbers"):
         m.predict_proba(bad)
+
+
+def test_models_pickled_under_the_old_module_path_still_load():
+    import pickle
+
+    from tmeprog.models.response_xgb import XGBResponseClassifier as Moved
+
+    old = b"ctmeprog.models.response\nPenalisedLogistic\n."  # a class reference, protocol 0
+    assert pickle.loads(old) is PenalisedLogistic
+    assert pickle.loads(old.replace(b"PenalisedLogistic", b"XGBResponseClassifier")) is Moved
+    with pytest.raises(AttributeError, match="Nothing"):
+        pickle.loads(old.replace(b"PenalisedLogistic", b"Nothing"))

@@ -60,7 +60,7 @@ def test_reader_streams_row_blocks_of_an_anndata_file(tmp_path):
     assert [len(ids) for _, ids, _ in got] == [20, 20, 10]
     assert got[1][2] is None
     np.testing.assert_array_equal(got[2][2], df.to_numpy(np.float32)[40:, sel])
-    assert got[0][2].dtype == np.float32 and got[0][2].flags.f_contiguous
+    assert got[0][2].dtype == np.float32 and got[0][2].flags.c_contiguous  # as stored
 
 
 def test_sparse_anndata_is_read_dense(tmp_path):

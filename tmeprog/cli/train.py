@@ -29,7 +29,7 @@ def train(
                                       "on another task or endpoint."),
 ) -> None:
     """Train, validate, explain and register a model; track everything in MLflow."""
-    from tmeprog.pipeline.config import load_config  # deferred: pydantic takes ~80 ms to load
+    from tmeprog.pipeline.config import load_config  # deferred: pydantic and the model families
 
     # deferred: the training pipeline loads pandas, kept out of `tmeprog --help`
     from tmeprog.pipeline.train import SPEC_SETS

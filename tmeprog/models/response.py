@@ -192,3 +192,18 @@ class ResponseModel(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """0/1 at probability 0.5."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+#: Names defined here before the response classifiers got modules of their own: models pickled
+#: then refer to them by this module, and still load.
+_MOVED = {"PenalisedLogistic": "tmeprog.models.response_logistic",
+          "wald_refit": "tmeprog.models.response_logistic",
+          "XGBResponseClassifier": "tmeprog.models.response_xgb"}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib  # deferred: the modules named in _MOVED import this one
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -124,7 +124,9 @@ class Preparer:
         if self.members is not None:
             values = apply_groups(values, self.members)
         elif not identity:
-            values = np.take(values, self.take, axis=1)  # 3-4x faster than [:, take]
+            # a column gather for column-major chunks, np.take (3-4x faster) for row-major
+            values = values[:, self.take] if values.flags.f_contiguous else \
+                np.take(values, self.take, axis=1)
         expr = pd.DataFrame(values, index=idx, columns=self.symbols, copy=False)
         if self.clinical is None or not len(self.clinical.columns):
             return expr, expr.iloc[:, :0]

@@ -12,9 +12,6 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mlflow
-from mlflow.exceptions import MlflowException
-
 from tmeprog.errors import InputError
 from tmeprog.serving.scorer import Scorer
 from tmeprog.tracking.store import check_store_exists, use_store
@@ -57,6 +54,11 @@ def resolve_version(uri: str, store: str) -> str:
     Returns ``""`` for other URIs. Raises :class:`InputError` when the registry holds no
     such model, alias or version.
     """
+    # deferred here and below: mlflow takes ~1.7 s to load, and `tmeprog convert` imports
+    # tmeprog.scoring without needing a model
+    import mlflow
+    from mlflow.exceptions import MlflowException  # deferred: as mlflow
+
     m = _ALIAS.match(uri) or _VERSION.match(uri)
     if m is None:
         return ""
@@ -95,6 +97,8 @@ def _model_dir(target: str, version: str) -> str:
     A registry version is resolved to its storage location first, so a local artifact store
     is read in place and nothing (such as MLflow's ``registered_model_meta``) is written to it.
     """
+    import mlflow  # deferred: see resolve_version
+
     m = _VERSION.match(target)
     if version and m:
         target = mlflow.MlflowClient().get_model_version_download_uri(m["name"], version)
@@ -103,6 +107,8 @@ def _model_dir(target: str, version: str) -> str:
 
 def _load_pyfunc(folder: str) -> PyFuncModel:
     """``mlflow.pyfunc.load_model(folder)`` (MLflow's own checks and warnings)."""
+    import mlflow  # deferred: see resolve_version
+
     return mlflow.pyfunc.load_model(folder)
 
 

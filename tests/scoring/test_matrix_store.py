@@ -28,6 +28,21 @@ def _frame(n=30, g=12, seed=0) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("fmt", ["h5ad", "zarr"])
+def test_convert_replaces_a_store_only_when_asked(tmp_path, fmt):
+    src = tmp_path / "x.tsv"
+    _frame().to_csv(src, sep="\t")
+    out = tmp_path / f"x.{fmt}"
+    assert runner.invoke(app, ["convert", str(src), str(out)]).exit_code == 0
+    r = runner.invoke(app, ["convert", str(src), str(out)])
+    assert r.exit_code == 2 and "pass --overwrite" in r.output
+    _frame(seed=1).to_csv(src, sep="\t")
+    r = runner.invoke(app, ["convert", str(src), str(out), "--overwrite"])
+    assert r.exit_code == 0, r.output
+    a = ad.read_h5ad(out) if fmt == "h5ad" else ad.read_zarr(out)
+    np.testing.assert_allclose(np.asarray(a.X), _frame(seed=1).to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["h5ad", "zarr"])
 def test_convert_writes_what_anndata_reads(tmp_path, fmt):
     df = _frame()
     src = tmp_path / "x.tsv"

@@ -17,6 +17,17 @@ import pandas as pd
 from tmeprog.errors import InputError
 
 
+def cohort_moments(features: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Mean and SD (ddof=0, NaN ignored) of each column of one cohort's rows."""
+    return features.mean(), features.std(ddof=0)
+
+
+def zscore(features: pd.DataFrame, mean: pd.Series, sd: pd.Series) -> pd.DataFrame:
+    """``features`` centred by ``mean`` and scaled by ``sd``; a column of SD 0 (constant in the
+    cohort) becomes 0."""
+    return (features - mean) / sd.replace(0.0, np.inf)
+
+
 def standardise_by_cohort(
     X_train: pd.DataFrame, groups_train: Sequence, X_test: pd.DataFrame | None = None,
     groups_test: Sequence | None = None, columns: Sequence[str] | None = None,
@@ -55,10 +66,9 @@ def standardise_by_cohort(
         m_tr = g_tr == c
         m_te = (g_te == c) if g_te is not None else np.zeros(0, bool)
         ref = X_train.loc[m_tr, cols] if m_tr.any() else X_test.loc[m_te, cols]
-        mu = ref.mean()
-        sd = ref.std(ddof=0).replace(0.0, np.inf)  # constant -> 0 after centring
+        mu, sd = cohort_moments(ref)
         if m_tr.any():
-            out_tr.loc[m_tr, cols] = ((X_train.loc[m_tr, cols] - mu) / sd).to_numpy()
+            out_tr.loc[m_tr, cols] = zscore(X_train.loc[m_tr, cols], mu, sd).to_numpy()
         if m_te.any():
-            out_te.loc[m_te, cols] = ((X_test.loc[m_te, cols] - mu) / sd).to_numpy()
+            out_te.loc[m_te, cols] = zscore(X_test.loc[m_te, cols], mu, sd).to_numpy()
     return out_tr, out_te

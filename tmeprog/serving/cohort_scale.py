@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from tmeprog.errors import InputError
+from tmeprog.models.batch import cohort_moments, zscore
 
 #: Fewest samples whose features give a cohort's mean and SD.
 MIN_SAMPLES = 20
@@ -56,14 +56,14 @@ class CohortScale:
                 f"samples of one cohort; {where} has {n}; score the sample together with its "
                 "cohort (the whole expression file), or use a model trained with "
                 "[validation] per_cohort_standardise = false")
-        return cls(mean=features.mean(), sd=features.std(ddof=0), n_samples=n)
+        mean, sd = cohort_moments(features)  # as training standardised each cohort
+        return cls(mean=mean, sd=sd, n_samples=n)
 
     def apply(self, features: pd.DataFrame) -> pd.DataFrame:
         """``features`` z-scored with these statistics (columns not covered are left as is)."""
         cols = [c for c in features.columns if c in self.mean.index]
         out = features.copy()
-        sd = self.sd[cols].replace(0.0, np.inf)  # constant in the cohort -> 0 after centring
-        out[cols] = (features[cols] - self.mean[cols]) / sd
+        out[cols] = zscore(features[cols], self.mean[cols], self.sd[cols])
         return out
 
     def to_json(self) -> dict:

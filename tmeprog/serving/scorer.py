@@ -191,16 +191,11 @@ class Scorer:
         feats = self.feature_columns
         if feats:
             if self.extractor is not None:
-                expr = values
-                if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
-                    expr = expr.apply(pd.to_numeric, errors="coerce")  # text input only
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    tme = self.extractor.transform(expr)[feats]
+                tme, caught = self._extract(values)
                 imputable = set(getattr(self, "imputable", ()))  # older scorers: none
                 bad = [f for f in feats if tme[f].isna().any() and f not in imputable]
                 if bad:
-                    why = "; ".join(str(w.message) for w in caught)[:600]
+                    why = "; ".join(caught)[:600]
                     raise InputError(
                         f"TME features {bad} cannot be computed for "
                         f"{int(tme[bad].isna().any(axis=1).sum())} samples (gene coverage "
@@ -228,15 +223,17 @@ class Scorer:
     def tme_features(self, values: pd.DataFrame) -> pd.DataFrame:
         """The model's TME features of ``values`` as computed, before any cohort scaling
         (samples lacking a feature's genes get NaN there)."""
-        feats = self.feature_columns
         if self.extractor is None:
-            return values.reindex(columns=feats).apply(pd.to_numeric, errors="coerce")
-        expr = values
-        if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
-            expr = expr.apply(pd.to_numeric, errors="coerce")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return self.extractor.transform(expr)[feats]
+            return values.reindex(columns=self.feature_columns).apply(pd.to_numeric,
+                                                                       errors="coerce")
+        return self._extract(values)[0]
+
+    def _extract(self, values: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+        """The extractor's features of ``values`` and the warnings it raised (as text)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tme = self.extractor.transform(_numeric(values))[self.feature_columns]
+        return tme, [str(w.message) for w in caught]
 
     def on_cohort_scale(self, features: pd.DataFrame) -> pd.DataFrame:
         """``features`` z-scored within the scored cohort when the model was trained so
@@ -261,10 +258,7 @@ class Scorer:
         caller = getattr(self, "subtyper", None)  # scorers saved before it existed have none
         if caller is None or not values.columns.isin(caller.pam50_.genes_).any():
             return clinical
-        expr = values
-        if not all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(expr.dtypes)):
-            expr = expr.apply(pd.to_numeric, errors="coerce")
-        return fill_subtype_calls(caller, expr, clinical)
+        return fill_subtype_calls(caller, _numeric(values), clinical)
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Scores of every row of ``frame`` (index kept)."""
@@ -298,6 +292,13 @@ class Scorer:
         if not np.isfinite(out.select_dtypes("number").to_numpy()).all():
             warnings.warn("some scores are not finite; check the coverage warnings", stacklevel=2)
         return out
+
+
+def _numeric(values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with every column numeric (text input: unreadable cells become NaN)."""
+    if all(pd.api.types.is_numeric_dtype(dt) for dt in pd.unique(values.dtypes)):
+        return values
+    return values.apply(pd.to_numeric, errors="coerce")
 
 
 def tertile_cutpoints(risk: np.ndarray) -> tuple[float, float]:

@@ -209,10 +209,11 @@ def row_range(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.fmin.reduce(v, axis=1), np.fmax.reduce(v, axis=1)
 
 
-def check_values(values: np.ndarray, genes, samples, where: str) -> None:
+def check_values(values: np.ndarray, genes, samples, where: str, bounds=None) -> None:
     """Refuse infinite values and values beyond ``|x| > 1e30`` (a broken export or unit).
 
-    ``values`` is samples x genes; ``genes`` and ``samples`` label its columns and rows.
+    ``values`` is samples x genes; ``genes`` and ``samples`` label its columns and rows;
+    ``bounds`` is its :func:`row_range` when already computed.
 
     Raises
     ------
@@ -220,7 +221,7 @@ def check_values(values: np.ndarray, genes, samples, where: str) -> None:
         Naming the file, the first such cell's gene and sample, and the count.
     """
     v = np.asarray(values)
-    lo, hi = row_range(v)
+    lo, hi = row_range(v) if bounds is None else bounds
     if not ((hi > MAX_ABS) | (lo < -MAX_ABS)).any():
         return
     with np.errstate(invalid="ignore"):
@@ -233,15 +234,16 @@ def check_values(values: np.ndarray, genes, samples, where: str) -> None:
         "fix the export (expression values are finite numbers)")
 
 
-def degenerate_samples(values: np.ndarray, samples) -> pd.Series:
-    """Samples that cannot carry a score: all values missing, all zero, or all equal.
+def degenerate_samples(values: np.ndarray, samples, bounds=None) -> pd.Series:
+    """Samples that cannot carry a score: all values missing, all zero, or all equal
+    (``bounds``: the :func:`row_range` of ``values`` when already computed).
 
     Returns
     -------
     pandas.Series
         Reason per such sample (indexed by sample id); empty when there are none.
     """
-    lo, hi = row_range(values)
+    lo, hi = row_range(values) if bounds is None else bounds
     empty = np.isnan(hi)
     reasons = []
     for k in np.flatnonzero(empty | (hi == lo)):
@@ -255,7 +257,7 @@ def degenerate_samples(values: np.ndarray, samples) -> pd.Series:
                                                              name="sample_id"), dtype=object)
 
 
-def check_samples(values: np.ndarray, samples, where: str) -> None:
+def check_samples(values: np.ndarray, samples, where: str, bounds=None) -> None:
     """Refuse samples that are all missing, all zero or constant (see
     :func:`degenerate_samples`).
 
@@ -264,10 +266,17 @@ def check_samples(values: np.ndarray, samples, where: str) -> None:
     UnusableSamplesError
         Naming the samples (first few and the count) and why.
     """
-    bad = degenerate_samples(values, samples)
+    bad = degenerate_samples(values, samples, bounds)
     if len(bad):
         named = [f"{i}: {r}" for i, r in bad.items()]
         raise UnusableSamplesError(
             f"{where}: {len(bad)} sample(s) hold no usable expression ({_shown(named)}); "
             "remove them (a blank or failed array scores as a plausible but meaningless value)",
             bad)
+
+
+def check_expression(values: np.ndarray, genes, samples, where: str) -> None:
+    """:func:`check_values` then :func:`check_samples`, from one :func:`row_range` pass."""
+    bounds = row_range(values)
+    check_values(values, genes, samples, where, bounds)
+    check_samples(values, samples, where, bounds)

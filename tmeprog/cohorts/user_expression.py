@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.cohorts.expression_sanity import (
+    check_expression,
     check_gene_names,
-    check_samples,
-    check_values,
     collapse_duplicates,
 )
 from tmeprog.cohorts.gene_map import resolve_identifiers
@@ -114,8 +113,7 @@ def load_expression(path: Path, clinical, scale: str | None, orientation: str, a
     expr = expr.astype(float)
     expr.index = pd.Index(expr.index.astype(str), name="sample_id")
     check_unique(expr.index, f"expression file {path.name!r}")
-    check_values(expr.to_numpy(), expr.columns, expr.index, where)
-    check_samples(expr.to_numpy(), expr.index, where)
+    check_expression(expr.to_numpy(), expr.columns, expr.index, where)
     report.append(f"read {path.name}: {expr.shape[1]} gene identifiers x {expr.shape[0]} samples "
                   f"({'genes x samples' if genes_on_rows else 'samples x genes'}; {how})")
 

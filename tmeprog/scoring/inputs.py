@@ -31,9 +31,9 @@ from tmeprog.cohorts import load_cohort
 from tmeprog.cohorts.download import sniff_cohort_file
 from tmeprog.cohorts.expression_sanity import (
     apply_groups,
+    check_expression,
     check_gene_names,
     check_rule,
-    check_samples,
     check_values,
     duplicate_groups,
     same_columns,
@@ -112,8 +112,7 @@ class Preparer:
         if values.dtype not in (np.float32, np.float64):
             values = values.astype(np.float64)
         if self.read_genes is not None:
-            check_values(values, self.read_genes, ids, self.where)
-            check_samples(values, ids, self.where)
+            check_expression(values, self.read_genes, ids, self.where)
         if self.scale not in LOG_SCALES:
             values = to_log2(pd.DataFrame(values, dtype=np.float64), self.scale)[0].to_numpy()
         idx = pd.Index(ids, name="sample_id")

@@ -30,6 +30,7 @@ from tmeprog.models.plots import calibration_plot, forest_plot, km_by_risk_group
 from tmeprog.models.screen import subtype_interaction_screen, univariate_screen
 from tmeprog.models.subgroups import subgroup_metrics
 from tmeprog.pipeline.assemble import TrainingSet
+from tmeprog.pipeline.champion import held_out_predictions
 from tmeprog.signatures import load_catalogue
 from tmeprog.tracking.provenance import frame_fingerprint, git_commit, package_versions
 from tmeprog.tracking.runlog import flatten, log_figure, log_json, log_results_metrics, log_table
@@ -147,25 +148,6 @@ def _subtype_tables(comp, ts: TrainingSet, F, n_boot: int, seed: int) -> dict:
     out["subtype_c"] = subgroup_metrics(comp.results, {"ER-": er == 0, "ER+": er == 1},
                                         metrics=("harrell_c",), n_boot=n_boot, seed=seed)
     return out
-
-
-def held_out_predictions(comp, champion: dict):
-    """The champion's held-out predictions under its validation scheme, or None.
-
-    Returns ``(oof, pct, y)``: the out-of-fold table (leave-one-cohort-out: every held-out
-    cohort; cross-validation: the first repeat), each risk as a rank within its fold (the fold
-    models' risks are on different scales) and the structured outcome.
-    """
-    res = comp.results.get((champion["model"], champion["feature_set"], champion["validation"]))
-    if res is None:
-        return None
-    units = list(dict.fromkeys(f.unit for f in res.folds))
-    oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
-           else res.out_of_fold(units[0]))
-    pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
-    y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
-    y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
-    return oof, pct, y
 
 
 def _prognosis_figures(comp, champion, ts: TrainingSet, F, horizons) -> dict:

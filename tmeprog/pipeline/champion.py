@@ -18,8 +18,12 @@ from tmeprog.errors import InputError
 from tmeprog.features.subtypes import SubtypeCaller
 from tmeprog.models.batch import standardise_by_cohort
 from tmeprog.models.calibration_check import calibration_flags, champion_calibration
-from tmeprog.models.feature_sets import is_clinical_design, is_interaction, refresh_interactions
-from tmeprog.pipeline.artifacts import held_out_predictions
+from tmeprog.models.feature_sets import (
+    FEATURE_SETS,
+    is_clinical_design,
+    is_interaction,
+    refresh_interactions,
+)
 from tmeprog.pipeline.assemble import TrainingSet
 from tmeprog.pipeline.config import PipelineConfig
 from tmeprog.serving.reference import FeatureReference, RiskGroupCurves
@@ -32,7 +36,7 @@ SPEC_METRICS = ("harrell_c", "uno_c", "td_auc_3y", "td_auc_5y", "ibs", "auroc", 
 LOWER_IS_BETTER = ("ibs", "brier")
 
 
-SPEC_SETS = ("clinical", "tme", "clinical+tme", "tme+subtype", "clinical+tme+subtype")
+SPEC_SETS = FEATURE_SETS  # the prognosis feature sets that compete for champion
 
 
 def _attach_subtyper(sc: Scorer, cfg: PipelineConfig, ts: TrainingSet) -> str:
@@ -133,6 +137,25 @@ def profile_references(scorer: Scorer, F: pd.DataFrame | None, ts: TrainingSet, 
         scorer.feature_reference = scorer.risk_curves = None
         caught.append(f"no patient-profile reference in this model ({exc}); `tmeprog "
                       "profile` will refuse it")
+
+
+def held_out_predictions(comp, champion: dict):
+    """The champion's held-out predictions under its validation scheme, or None.
+
+    Returns ``(oof, pct, y)``: the out-of-fold table (leave-one-cohort-out: every held-out
+    cohort; cross-validation: the first repeat), each risk as a rank within its fold (the fold
+    models' risks are on different scales) and the structured outcome.
+    """
+    res = comp.results.get((champion["model"], champion["feature_set"], champion["validation"]))
+    if res is None:
+        return None
+    units = list(dict.fromkeys(f.unit for f in res.folds))
+    oof = (pd.concat([res.out_of_fold(u) for u in units]) if res.scheme == "loco"
+           else res.out_of_fold(units[0]))
+    pct = oof.groupby("fold")["risk"].rank(pct=True).to_numpy()
+    y = np.empty(len(oof), dtype=[("event", bool), ("time", float)])
+    y["event"], y["time"] = oof["event"].astype(bool), oof["time"].astype(float)
+    return oof, pct, y
 
 
 def cohort_scaled_columns(X: pd.DataFrame) -> list[str]:

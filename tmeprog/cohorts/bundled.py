@@ -21,9 +21,8 @@ from SurvSet.data import SurvLoader
 
 from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
-from tmeprog.cohorts.vocabulary import receptor_subtype
+from tmeprog.cohorts.vocabulary import DAYS_PER_MONTH, receptor_subtype
 
-DAYS_PER_MONTH = 365.25 / 12
 EXPR_PREFIX = "num_HS_"
 
 

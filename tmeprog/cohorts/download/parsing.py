@@ -13,7 +13,6 @@ from tmeprog.cohorts.genes import harmonise_genes
 from tmeprog.cohorts.vocabulary import receptor_subtype
 from tmeprog.errors import InputError
 
-DAYS_PER_MONTH = 365.25 / 12  # 30.4375
 MONTHS_PER_YEAR = 12.0
 
 # Spellings of "missing" met in the public sources (cBioPortal, Xena, GEO, R exports).

@@ -28,7 +28,6 @@ import pandas as pd
 from tmeprog.cohorts.download import cache
 from tmeprog.cohorts.download.cache import RemoteFile
 from tmeprog.cohorts.download.parsing import (
-    DAYS_PER_MONTH,
     clean,
     leading_int,
     prepare_expression,
@@ -42,6 +41,7 @@ from tmeprog.cohorts.download.parsing import (
     yes_no,
 )
 from tmeprog.cohorts.model import Cohort, CohortMeta, EndpointInfo, coerce_clinical
+from tmeprog.cohorts.vocabulary import DAYS_PER_MONTH
 from tmeprog.errors import InputError
 
 NAME = "tcga_brca"

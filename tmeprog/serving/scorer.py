@@ -187,6 +187,7 @@ class Scorer:
         ``values`` and ``clinical`` share their index; this is :meth:`design` without
         splitting a combined frame, so batch scoring passes its chunks without copying them.
         """
+        values = _numeric(values)  # once: the extractor and the subtype caller both read it
         parts = []
         feats = self.feature_columns
         if feats:

@@ -41,10 +41,8 @@ def convert(
             raise TmeprogError(f"output {str(target)!r}: name it .h5ad or .zarr")
         if target.exists() and not overwrite:
             raise TmeprogError(f"output {str(target)!r} exists; pass --overwrite to replace it")
-        if matrix_format(target) == "zarr" and target.is_dir():  # a store is a folder
-            check_output(target.parent, what="output folder", folder=True)
-        else:
-            check_output(target, overwrite=True, what="output")
+        # existence is checked above; a .zarr store is a folder, so check where it goes
+        check_output(target.parent, what="output folder", folder=True)
         if source.resolve() == target.resolve():
             raise TmeprogError("input and output are the same path; write to a new name")
         layout = inspect_table(source)

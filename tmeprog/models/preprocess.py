@@ -54,16 +54,12 @@ class MedianStandardScaler(TransformerMixin, BaseEstimator):
         """Learn medians and moments of the kept columns of ``X``."""
         df = as_frame(X)
         a = df.to_numpy()
-        seen = ~np.isnan(a)
-        lo = np.where(seen, a, np.inf).min(axis=0)
-        hi = np.where(seen, a, -np.inf).max(axis=0)
-        dropped: dict[str, str] = {}
-        for col, any_seen, one_value in zip(df.columns, seen.any(axis=0), lo == hi,
-                                            strict=True):
-            if not any_seen:
-                dropped[col] = "all values missing"
-            elif one_value:
-                dropped[col] = "constant"
+        lo, hi = np.fmin.reduce(a, axis=0), np.fmax.reduce(a, axis=0)  # NaN ignored
+        empty = np.isnan(hi)
+        constant = lo == hi
+        keep = ~(empty | constant)
+        dropped = {col: "all values missing" if e else "constant"
+                   for col, e, k in zip(df.columns, empty, keep, strict=True) if not k}
         if dropped and not self.drop_constant:
             raise InputError(
                 f"features {sorted(dropped)[:5]} are all-missing or constant in the training "
@@ -75,13 +71,12 @@ class MedianStandardScaler(TransformerMixin, BaseEstimator):
                 + ", ".join(f"{k} ({v})" for k, v in list(dropped.items())[:5]),
                 FeatureDroppedWarning, stacklevel=2,
             )
-        kept = [c for c in df.columns if c not in dropped]
+        kept = list(df.columns[keep])
         if not kept:
             raise InputError(
                 "no usable feature left: every column is all-missing or constant in the "
                 "training data"
             )
-        keep = np.isin(df.columns, kept)
         sub = a[:, keep]
         med = np.nanmedian(sub, axis=0)
         imp = _filled(sub, med)

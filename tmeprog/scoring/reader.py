@@ -301,7 +301,7 @@ class ParquetColumns(ExpressionReader):
 
     def chunks(self, size, select, skip=frozenset()):
         for idx, a, b in chunk_bounds(self.n_samples, size):
-            vals = None if idx in skip else np.asfortranarray(self._read(a, b)[:, select])
+            vals = None if idx in skip else gather_columns(self._read(a, b), select)
             yield idx, self.sample_ids[a:b], vals
 
 
@@ -363,6 +363,8 @@ def gather_columns(block: np.ndarray, select: np.ndarray) -> np.ndarray:
     row-major chunk is what the per-sample ranking reads fastest: on a 6,000 x 20,000 ``.h5ad``
     scored end to end, ~2,650 samples/s against ~2,000 for a column-major chunk.
     """
+    if len(select) == block.shape[1] and np.array_equal(select, np.arange(len(select))):
+        return block  # every column in order (e.g. converting a file): nothing to gather
     return np.take(block, select, axis=1)
 
 

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from tmeprog.errors import InputError
+from tmeprog.explain.plots import draw_waterfall
 from tmeprog.report.profile import PatientProfile
 from tmeprog.tables.tableio import atomic_output
 
@@ -74,9 +75,6 @@ def profile_figure(p: PatientProfile, max_shap: int = 10) -> Figure:
 
 def _waterfall(ax, p: PatientProfile, max_shap: int) -> None:
     """The patient's risk built up from the base value (features with a contribution)."""
-    # deferred: explain.plots loads tmeprog.features (scikit-learn, numba), ~1.5 s
-    from tmeprog.explain.plots import draw_waterfall
-
     end = draw_waterfall(ax, p.shap[p.shap.abs() > 0], p.shap_base, max_display=max_shap)
     ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel(f"{p.shap_output}: base {p.shap_base:.3g} -> this patient {end:.3g} "

@@ -57,7 +57,6 @@ from tmeprog.tables.orientation import check_orientation, label_sample, orientat
 from tmeprog.tables.sniff import parquet_parts, table_kind
 from tmeprog.tables.whole import check_unique
 
-ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 LOG_SCALES = ("log2", "log2_ratio")
 
 
@@ -203,7 +202,7 @@ def _eg(labels) -> str:
 
 def choose_orientation(layout, stated: str) -> bool:
     """True when genes are on the rows. Raises on a stated orientation the labels contradict."""
-    check_orientation(stated, "--orientation ", ORIENTATIONS)
+    check_orientation(stated, "--orientation ")
     top, side = _gene_likeness(layout.top), _gene_likeness(layout.side_head)
     if max(top[0], side[0]) >= 0.2:
         rows, cols = side[0], top[0]

@@ -12,14 +12,14 @@ ORIENTATIONS = ("auto", "genes_x_samples", "samples_x_genes")
 LABEL_SAMPLE = 2000
 
 
-def check_orientation(stated: str, label: str, order: tuple[str, ...] = ORIENTATIONS) -> str:
+def check_orientation(stated: str, label: str) -> str:
     """Return ``stated`` if it names an orientation, else raise :class:`InputError`.
 
     ``label`` names the setting in the message, just before the value (``"orientation="``,
-    ``"--orientation "``); ``order`` is the order the choices are listed in.
+    ``"--orientation "``).
     """
     if stated not in ORIENTATIONS:
-        raise InputError(f"{label}{stated!r}; use one of {', '.join(order)}")
+        raise InputError(f"{label}{stated!r}; use one of {', '.join(ORIENTATIONS)}")
     return stated
 
 

@@ -34,6 +34,7 @@ from tmeprog.cohorts.vocabulary import (
     SUBTYPE_SPELLINGS,
     TIME_PATTERNS,
     TRUE_WORDS,
+    hormone_receptor,
     normalise_column_name,
     receptor_subtype,
 )
@@ -270,12 +271,7 @@ def map_clinical(
     if "hr" not in clin and ("er" in clin or "pr" in clin):
         er = clin.get("er", pd.Series(pd.NA, index=clin.index, dtype="Int64"))
         pr = clin.get("pr", pd.Series(pd.NA, index=clin.index, dtype="Int64"))
-        hr = pd.Series(pd.NA, index=clin.index, dtype="Int64")
-        hr[((er == 1) | (pr == 1)).fillna(False)] = 1
-        both_neg = ((er == 0) & (pr == 0)).fillna(False) if "pr" in clin and "er" in clin \
-            else pd.Series(False, index=clin.index)
-        hr[both_neg] = 0
-        clin["hr"] = hr
+        clin["hr"] = hormone_receptor(er, pr)
         mapped.append("hr derived (ER or PR positive; negative only when both are)")
     if "subtype" not in clin and {"hr", "her2"} <= set(clin.columns):
         clin["subtype"] = receptor_subtype(clin["hr"], clin["her2"])

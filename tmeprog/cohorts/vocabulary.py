@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 CLINICAL_DTYPES: dict[str, str] = {
     "age": "float64",
     "er": "Int64",
@@ -162,6 +164,14 @@ def normalise_column_name(name: str) -> str:
     """Lower-case, runs of non-alphanumerics to ``_``, trimmed (``Arm..short.name.`` ->
     ``arm_short_name``)."""
     return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def hormone_receptor(er: pd.Series, pr: pd.Series) -> pd.Series:
+    """HR positive if ER or PR is positive; negative only when both are known negative."""
+    out = pd.Series(pd.NA, index=er.index, dtype="Int64")
+    out[((er == 0) & (pr == 0)).fillna(False)] = 0
+    out[((er == 1) | (pr == 1)).fillna(False)] = 1
+    return out
 
 
 def receptor_subtype(hr, her2):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tmeprog.cohorts.genes import harmonise_genes
-from tmeprog.cohorts.vocabulary import receptor_subtype
+from tmeprog.cohorts.vocabulary import hormone_receptor, receptor_subtype
 from tmeprog.errors import InputError
 
 MONTHS_PER_YEAR = 12.0
@@ -81,14 +81,6 @@ def receptor(s: pd.Series) -> pd.Series:
 def yes_no(s: pd.Series) -> pd.Series:
     """1/0 from ``YES``/``NO`` (any case), ``1``/``0``, ``TRUE``/``FALSE``."""
     return status01(s, ("yes", "y", "1", "true"), ("no", "n", "0", "false"))
-
-
-def hormone_receptor(er: pd.Series, pr: pd.Series) -> pd.Series:
-    """HR positive if ER or PR is positive; negative only when both are known negative."""
-    out = pd.Series(pd.NA, index=er.index, dtype="Int64")
-    out[((er == 0) & (pr == 0)).fillna(False)] = 0
-    out[((er == 1) | (pr == 1)).fillna(False)] = 1
-    return out
 
 
 def subtype(hr: pd.Series, her2: pd.Series) -> pd.Series:
